@@ -1,0 +1,90 @@
+"""Engines for the two dialects, tuned for a queue.
+
+SQLite: WAL, ``synchronous=NORMAL``, a busy timeout, and ``BEGIN IMMEDIATE`` so a
+transaction takes the write lock up front instead of failing on upgrade when
+several worker processes share one file. PostgreSQL: psycopg 3 with pre-ping,
+so a restarted server costs one failed statement, not a dead pool.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import StaticPool
+
+from taskward.core.errors import DatabaseUnavailableError
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL with its password replaced, fit for logs and error messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Accept ``postgresql://`` and ``postgres://`` and pick the psycopg 3 driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseUnavailableError(str(url), f"not a database URL ({exc})") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseUnavailableError(
+            mask_url(parsed), "only sqlite:/// and postgresql:// URLs are supported"
+        )
+    return parsed
+
+
+def create_engine(url: str | URL, **kwargs: Any) -> sa.Engine:
+    """Make an engine for ``url`` with the settings a queue needs on that dialect."""
+    parsed = normalise_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed, **kwargs)
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+        return sa.create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise DatabaseUnavailableError(mask_url(parsed), f"driver missing ({exc})") from None
+
+
+def _sqlite_engine(url: URL, **kwargs: Any) -> sa.Engine:
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False,
+                    "isolation_level": None}
+    if url.database in (None, "", ":memory:"):
+        kwargs.setdefault("poolclass", StaticPool)
+    engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def check_connection(engine: sa.Engine) -> None:
+    """Fail with one line naming the (masked) URL and why it cannot be used."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailableError(mask_url(engine.url), reason) from None

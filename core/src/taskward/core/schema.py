@@ -1,0 +1,155 @@
+"""The tables, as SQLAlchemy Core metadata; Alembic migrations create them.
+
+Timestamps are stored timezone-aware on PostgreSQL and as UTC text on SQLite;
+:class:`UTCDateTime` hands back aware UTC datetimes on both.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData()
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """An aware UTC datetime on every dialect."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Taskward stores aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+jobs = sa.Table(
+    "taskward_jobs",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("queue", sa.String(128), nullable=False),
+    sa.Column("task", sa.String(255), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("args", JSONType, nullable=False),
+    sa.Column("kwargs", JSONType, nullable=False),
+    sa.Column("priority", sa.SmallInteger(), nullable=False, server_default="0"),
+    sa.Column("attempt", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("max_attempts", sa.Integer(), nullable=False),
+    sa.Column("scheduled_at", UTCDateTime(), nullable=False),
+    sa.Column("inserted_at", UTCDateTime(), nullable=False),
+    sa.Column("attempted_at", UTCDateTime()),
+    sa.Column("finished_at", UTCDateTime()),
+    sa.Column("attempted_by", sa.String(255)),
+    sa.Column("errors", JSONType, nullable=False),
+    sa.Column("result", JSONType),
+    sa.Column("progress", JSONType),
+    sa.Column("tags", JSONType, nullable=False),
+    sa.Column("meta", JSONType, nullable=False),
+    sa.Column("unique_key", sa.String(512)),
+    sa.Column("timeout", sa.Float()),
+    sa.Column("trace_id", sa.String(32)),
+    sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+
+job_events = sa.Table(
+    "taskward_job_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Uuid()),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("queue", sa.String(128)),
+    sa.Column("task", sa.String(255)),
+    sa.Column("state", sa.String(16)),
+    sa.Column("attempt", sa.Integer()),
+    sa.Column("data", JSONType, nullable=False),
+)
+
+workers = sa.Table(
+    "taskward_workers",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("queues", JSONType, nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("heartbeat_at", UTCDateTime(), nullable=False),
+)
+
+queues = sa.Table(
+    "taskward_queues",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("paused", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+leases = sa.Table(
+    "taskward_leases",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("holder", sa.String(255), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+job_logs = sa.Table(
+    "taskward_job_logs",
+    metadata,
+    sa.Column("job_id", sa.Uuid(), primary_key=True),
+    sa.Column("attempt", sa.Integer(), primary_key=True),
+    sa.Column("seq", sa.Integer(), primary_key=True),
+    sa.Column("ts", UTCDateTime(), nullable=False),
+    sa.Column("severity_number", sa.SmallInteger(), nullable=False),
+    sa.Column("severity_text", sa.String(16), nullable=False),
+    sa.Column("logger", sa.String(255), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
+    sa.Column("attributes", JSONType, nullable=False),
+    sa.Column("exception", sa.Text()),
+    sa.Column("trace_id", sa.String(32)),
+    sa.Column("span_id", sa.String(16)),
+)
+
+sa.Index(
+    "taskward_jobs_claim_idx", jobs.c.queue, jobs.c.priority, jobs.c.scheduled_at, jobs.c.id,
+    postgresql_where=jobs.c.state == "available", sqlite_where=jobs.c.state == "available",
+)
+sa.Index(
+    "taskward_jobs_stage_idx", jobs.c.scheduled_at,
+    postgresql_where=jobs.c.state.in_(["scheduled", "retryable"]),
+    sqlite_where=jobs.c.state.in_(["scheduled", "retryable"]),
+)
+sa.Index(
+    "taskward_jobs_executing_idx", jobs.c.attempted_by,
+    postgresql_where=jobs.c.state == "executing", sqlite_where=jobs.c.state == "executing",
+)
+sa.Index("taskward_jobs_state_queue_idx", jobs.c.state, jobs.c.queue)
+sa.Index(
+    "taskward_jobs_unique_idx", jobs.c.unique_key, unique=True,
+    postgresql_where=jobs.c.unique_key.isnot(None), sqlite_where=jobs.c.unique_key.isnot(None),
+)
+sa.Index(
+    "taskward_jobs_trace_idx", jobs.c.trace_id,
+    postgresql_where=jobs.c.trace_id.isnot(None), sqlite_where=jobs.c.trace_id.isnot(None),
+)
+sa.Index("taskward_jobs_finished_idx", jobs.c.finished_at)
+sa.Index("taskward_job_events_job_idx", job_events.c.job_id)
+sa.Index("taskward_job_logs_ts_idx", job_logs.c.ts)

@@ -1,0 +1,280 @@
+"""The SQL store: every queue operation as a few batched statements.
+
+Dialect differences (row locking on claim, wake-up notifications, upsert
+syntax) stay in :mod:`.sqlite` and :mod:`.postgresql`; everything else is
+shared here. Methods that change jobs write their events to the outbox in the
+same transaction and return them; callers emit them after commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.dml import Insert
+
+from taskward.core import schema
+from taskward.core.events import Event, JobEvent, JobInserted, JobStaged, JobStarted
+from taskward.core.job import Job
+from taskward.core.states import JobState
+from taskward.core.store._rows import (
+    UPDATE_COLUMNS,
+    event_values,
+    insert_values,
+    job_from_row,
+    update_values,
+)
+
+J = schema.jobs
+
+
+class SqlStore:
+    """Queue storage on SQLAlchemy Core; subclassed once per dialect."""
+
+    dialect = "sql"
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._update_stmt = (
+            J.update()
+            .where(J.c.id == sa.bindparam("b_id"))
+            .values({c: sa.bindparam(c) for c in UPDATE_COLUMNS})
+        )
+
+    # -- dialect hooks -------------------------------------------------------------
+    def _insert_into(self, table: sa.Table) -> Insert:
+        """An INSERT with the dialect's ``ON CONFLICT`` support."""
+        raise NotImplementedError
+
+    def _lock_for_claim(self, select: sa.Select[Any]) -> sa.Select[Any]:
+        return select
+
+    def _lock_rows(self, select: sa.Select[Any]) -> sa.Select[Any]:
+        return select
+
+    def notify(self, conn: sa.Connection, queues: Iterable[str]) -> None:
+        """Wake workers of ``queues`` when ``conn`` commits (no-op where unsupported)."""
+
+    def notify_cancel(self, conn: sa.Connection, job_id: uuid.UUID) -> None:
+        """Tell the worker running ``job_id`` to stop it, on commit (else it polls)."""
+
+    # -- inserting -----------------------------------------------------------------
+    def insert(self, conn: sa.Connection, jobs: Sequence[Job], now: datetime) -> list[JobEvent]:
+        """Insert jobs; those whose unique key is taken are skipped (see :meth:`duplicates`)."""
+        if not jobs:
+            return []
+        stmt = self._insert_into(J).on_conflict_do_nothing(  # type: ignore[attr-defined]
+            index_elements=[J.c.unique_key], index_where=J.c.unique_key.isnot(None)
+        )
+        if any(job.unique_key for job in jobs):
+            inserted = {
+                row[0]
+                for row in conn.execute(
+                    stmt.returning(J.c.id, sort_by_parameter_order=True),
+                    [insert_values(j) for j in jobs],
+                )
+            }
+            jobs = [j for j in jobs if j.id in inserted]
+        else:
+            conn.execute(J.insert(), [insert_values(j) for j in jobs])
+        events: list[JobEvent] = [JobInserted(at=now, job=j) for j in jobs]
+        self.write_events(conn, events)
+        self.notify(conn, {j.queue for j in jobs if j.state is JobState.AVAILABLE})
+        return events
+
+    def find_by_unique_keys(self, conn: sa.Connection, keys: Sequence[str]) -> dict[str, Job]:
+        rows = conn.execute(sa.select(J).where(J.c.unique_key.in_(keys))).mappings()
+        return {row["unique_key"]: job_from_row(row) for row in rows}
+
+    # -- claiming ------------------------------------------------------------------
+    def claim(
+        self, conn: sa.Connection, queue: str, worker_id: str, limit: int, now: datetime
+    ) -> list[JobStarted]:
+        """Move up to ``limit`` available jobs of ``queue`` to executing, best first."""
+        ids = self._lock_for_claim(
+            sa.select(J.c.id)
+            .where(J.c.state == "available", J.c.queue == queue, J.c.scheduled_at <= now)
+            .order_by(J.c.priority, J.c.scheduled_at, J.c.id)
+            .limit(limit)
+        ).scalar_subquery()
+        stmt = (
+            J.update()
+            .where(J.c.id.in_(ids))
+            .values(state="executing", attempt=J.c.attempt + 1, attempted_at=now,
+                    attempted_by=worker_id, cancel_requested=False)
+            .returning(*J.c)
+        )
+        jobs = sorted(
+            (job_from_row(r) for r in conn.execute(stmt).mappings()),
+            key=lambda j: (j.priority, j.scheduled_at, j.id),
+        )
+        events = [
+            JobStarted(at=now, job=j,
+                       queue_wait=max(0.0, (now - j.runnable_at).total_seconds())
+                       if j.runnable_at else 0.0)
+            for j in jobs
+        ]
+        self.write_events(conn, events)
+        return events
+
+    # -- transitions ---------------------------------------------------------------
+    def lock_owned(
+        self, conn: sa.Connection, ids: Sequence[uuid.UUID], worker_id: str
+    ) -> set[uuid.UUID]:
+        """Which of ``ids`` are still executing on ``worker_id`` (locked until commit)."""
+        if not ids:
+            return set()
+        stmt = self._lock_rows(
+            sa.select(J.c.id, J.c.attempt).where(
+                J.c.id.in_(ids), J.c.state == "executing", J.c.attempted_by == worker_id
+            )
+        )
+        return {row[0] for row in conn.execute(stmt)}
+
+    def lock_jobs(self, conn: sa.Connection, where: sa.ColumnElement[bool],
+                  limit: int | None = None) -> list[Job]:
+        """Select and lock the jobs matching ``where`` for a read-modify-write."""
+        stmt = self._lock_rows(sa.select(J).where(where).order_by(J.c.id).limit(limit))
+        return [job_from_row(r) for r in conn.execute(stmt).mappings()]
+
+    def write_transitions(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+        """Persist each event's job snapshot and the events themselves, batched."""
+        if not events:
+            return
+        conn.execute(self._update_stmt, [update_values(e.job) for e in events])
+        self.write_events(conn, events)
+        self.notify(conn, {e.job.queue for e in events if e.job.state is JobState.AVAILABLE})
+
+    def write_events(self, conn: sa.Connection, events: Sequence[Event]) -> None:
+        rows = [event_values(e) for e in events if isinstance(e, JobEvent)]
+        if rows:
+            conn.execute(schema.job_events.insert(), rows)
+
+    def stage(self, conn: sa.Connection, now: datetime, limit: int = 5000) -> list[JobStaged]:
+        """Make due scheduled and retryable jobs available."""
+        ids = (
+            sa.select(J.c.id)
+            .where(J.c.state.in_(["scheduled", "retryable"]), J.c.scheduled_at <= now)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        stmt = J.update().where(J.c.id.in_(ids)).values(state="available").returning(*J.c)
+        events = [JobStaged(at=now, job=job_from_row(r)) for r in conn.execute(stmt).mappings()]
+        self.write_events(conn, events)
+        self.notify(conn, {e.job.queue for e in events})
+        return events
+
+    # -- reading -------------------------------------------------------------------
+    def get(self, conn: sa.Connection, job_id: uuid.UUID) -> Job | None:
+        row = conn.execute(sa.select(J).where(J.c.id == job_id)).mappings().first()
+        return job_from_row(row) if row else None
+
+    def list_jobs(
+        self,
+        conn: sa.Connection,
+        *,
+        queue: str | None = None,
+        state: str | None = None,
+        task: str | None = None,
+        trace_id: str | None = None,
+        before: uuid.UUID | None = None,
+        limit: int = 50,
+    ) -> list[Job]:
+        """Newest first, keyset-paginated by id (ids are time-ordered)."""
+        stmt = sa.select(J).order_by(J.c.id.desc()).limit(limit)
+        for column, value in ((J.c.queue, queue), (J.c.state, state), (J.c.task, task),
+                              (J.c.trace_id, trace_id)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if before is not None:
+            stmt = stmt.where(J.c.id < before)
+        return [job_from_row(r) for r in conn.execute(stmt).mappings()]
+
+    def count_by_state(self, conn: sa.Connection) -> dict[tuple[str, str], int]:
+        stmt = sa.select(J.c.queue, J.c.state, sa.func.count()).group_by(J.c.queue, J.c.state)
+        return {(q, s): n for q, s, n in conn.execute(stmt)}
+
+    def events_for(self, conn: sa.Connection, job_id: uuid.UUID) -> list[dict[str, Any]]:
+        E = schema.job_events
+        stmt = sa.select(E).where(E.c.job_id == job_id).order_by(E.c.id)
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    # -- workers, queues, leases ---------------------------------------------------
+    def register_worker(self, conn: sa.Connection, worker_id: str, host: str, pid: int,
+                        queues: dict[str, int], now: datetime) -> None:
+        W = schema.workers
+        conn.execute(W.delete().where(W.c.id == worker_id))
+        conn.execute(W.insert().values(id=worker_id, host=host, pid=pid, queues=queues,
+                                       started_at=now, heartbeat_at=now))
+
+    def heartbeat(self, conn: sa.Connection, worker_id: str, now: datetime) -> bool:
+        """Refresh the worker's heartbeat; False if its row was removed (it was rescued)."""
+        W = schema.workers
+        return bool(
+            conn.execute(W.update().where(W.c.id == worker_id).values(heartbeat_at=now)).rowcount
+        )
+
+    def unregister_worker(self, conn: sa.Connection, worker_id: str) -> None:
+        conn.execute(schema.workers.delete().where(schema.workers.c.id == worker_id))
+
+    def workers(self, conn: sa.Connection) -> list[dict[str, Any]]:
+        W = schema.workers
+        return [dict(r) for r in conn.execute(sa.select(W).order_by(W.c.id)).mappings()]
+
+    def stale_workers(self, conn: sa.Connection, stale_before: datetime) -> list[str]:
+        W = schema.workers
+        return list(conn.scalars(sa.select(W.c.id).where(W.c.heartbeat_at < stale_before)))
+
+    def orphaned(self, conn: sa.Connection, stale_before: datetime) -> list[Job]:
+        """Executing jobs whose worker is gone or has stopped heartbeating (locked)."""
+        W = schema.workers
+        alive = sa.select(W.c.id).where(W.c.heartbeat_at >= stale_before)
+        return self.lock_jobs(
+            conn, sa.and_(J.c.state == "executing", J.c.attempted_by.not_in(alive))
+        )
+
+    def delete_workers(self, conn: sa.Connection, worker_ids: Sequence[str]) -> None:
+        if worker_ids:
+            conn.execute(schema.workers.delete().where(schema.workers.c.id.in_(worker_ids)))
+
+    def set_paused(self, conn: sa.Connection, queue: str, paused: bool, now: datetime) -> None:
+        Q = schema.queues
+        stmt = self._upsert(Q, {"name": queue, "paused": paused, "updated_at": now}, ["name"])
+        conn.execute(stmt)
+
+    def paused_queues(self, conn: sa.Connection) -> set[str]:
+        Q = schema.queues
+        return set(conn.scalars(sa.select(Q.c.name).where(Q.c.paused)))
+
+    def cancel_requested(self, conn: sa.Connection, worker_id: str) -> set[uuid.UUID]:
+        stmt = sa.select(J.c.id).where(
+            J.c.state == "executing", J.c.attempted_by == worker_id, J.c.cancel_requested
+        )
+        return set(conn.scalars(stmt))
+
+    def try_lease(self, conn: sa.Connection, name: str, holder: str, now: datetime,
+                  expires_at: datetime) -> bool:
+        """Take or renew the lease ``name``; True when ``holder`` now holds it."""
+        L = schema.leases
+        insert = self._insert_into(L).values(name=name, holder=holder, expires_at=expires_at)
+        stmt = insert.on_conflict_do_update(  # type: ignore[attr-defined]
+            index_elements=[L.c.name],
+            set_={"holder": holder, "expires_at": expires_at},
+            where=sa.or_(L.c.holder == holder, L.c.expires_at < now),
+        ).returning(L.c.holder)
+        return conn.execute(stmt).scalar() == holder
+
+    def release_lease(self, conn: sa.Connection, name: str, holder: str) -> None:
+        L = schema.leases
+        conn.execute(L.delete().where(L.c.name == name, L.c.holder == holder))
+
+    # -- helpers -------------------------------------------------------------------
+    def _upsert(self, table: sa.Table, values: dict[str, Any], keys: list[str]) -> Insert:
+        stmt = self._insert_into(table).values(**values)
+        return stmt.on_conflict_do_update(  # type: ignore[attr-defined,no-any-return]
+            index_elements=keys, set_={k: v for k, v in values.items() if k not in keys}
+        )
+

@@ -1,0 +1,58 @@
+"""The running attempt, reachable from inside a handler through a context variable."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from taskward.core.errors import TaskwardError
+from taskward.core.job import Job
+
+if TYPE_CHECKING:
+    from taskward.core.task import Task
+
+_current: ContextVar[AttemptContext | None] = ContextVar("taskward_attempt", default=None)
+
+
+@dataclass(slots=True, eq=False)
+class AttemptContext:
+    """One execution attempt of one job, as handlers and middleware see it."""
+
+    job: Job
+    task: Task[Any, Any]
+    worker_id: str
+    report_progress: Callable[[Job, dict[str, Any]], None] = lambda _job, _progress: None
+    cancel_requested: threading.Event = field(default_factory=threading.Event)
+    #: Set when the attempt ended while a sync handler's thread still runs (timeout,
+    #: cancellation); the worker keeps the slot until that thread returns.
+    lingering: Any = None
+    #: Free-form per-attempt state for middleware (span, log buffer, ...).
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the job was cancelled or timed out: sync handlers may poll this."""
+        return self.cancel_requested.is_set()
+
+    def set_progress(self, **progress: Any) -> None:
+        """Record progress (any JSON fields); persisted and emitted without blocking."""
+        self.report_progress(self.job, progress)
+
+
+def current_attempt() -> AttemptContext:
+    """The attempt running in this context; raises outside a job."""
+    ctx = _current.get()
+    if ctx is None:
+        raise TaskwardError("current_attempt() called outside a running job")
+    return ctx
+
+
+def set_current(ctx: AttemptContext | None) -> Any:
+    return _current.set(ctx)
+
+
+def reset_current(token: Any) -> None:
+    _current.reset(token)

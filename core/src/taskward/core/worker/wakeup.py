@@ -1,0 +1,81 @@
+"""Wake-ups: how an idle worker learns at once that there is work (or a cancellation).
+
+PostgreSQL: ``LISTEN`` on one channel; inserts and stagers ``NOTIFY`` in the
+same transaction, so the message arrives just after commit. SQLite: other
+processes' commits are seen by polling ``PRAGMA data_version`` (a counter read
+that takes no lock) every few milliseconds. In-process enqueues wake workers
+directly. Polling at ``poll_interval`` stays as the safety net.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import uuid
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from taskward.core.store import CANCEL_PREFIX, QUEUE_PREFIX, WAKEUP_CHANNEL
+
+log = logging.getLogger("taskward.core.worker")
+
+OnQueues = Callable[[set[str] | None], None]
+OnCancel = Callable[[uuid.UUID], None]
+
+
+async def listen_postgres(url: sa.URL, on_queues: OnQueues, on_cancel: OnCancel,
+                          stopping: asyncio.Event) -> None:
+    """LISTEN until ``stopping``; reconnect with backoff, waking everyone after a gap."""
+    import psycopg
+
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    delay = 0.2
+    while not stopping.is_set():
+        try:
+            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                await conn.execute(f"LISTEN {WAKEUP_CHANNEL}")
+                delay = 0.2
+                on_queues(None)  # anything may have arrived while we were not listening
+                async for note in conn.notifies():
+                    _dispatch(note.payload, on_queues, on_cancel)
+                    if stopping.is_set():
+                        return
+        except (psycopg.Error, OSError) as exc:
+            if stopping.is_set():
+                return
+            log.warning("wake-up listener lost its connection (%s); reconnecting in %.1fs",
+                        str(exc).strip().splitlines()[0] if str(exc) else type(exc).__name__,
+                        delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _dispatch(payload: str, on_queues: OnQueues, on_cancel: OnCancel) -> None:
+    if payload.startswith(QUEUE_PREFIX):
+        on_queues({payload[len(QUEUE_PREFIX):]})
+    elif payload.startswith(CANCEL_PREFIX):
+        try:
+            on_cancel(uuid.UUID(payload[len(CANCEL_PREFIX):]))
+        except ValueError:
+            log.warning("ignoring malformed cancel notification %r", payload)
+
+
+async def watch_sqlite(path: str, on_queues: OnQueues, stopping: asyncio.Event,
+                       interval: float = 0.005) -> None:
+    """Wake on any commit by another connection to the same SQLite file."""
+    conn = sqlite3.connect(path, timeout=0.1, check_same_thread=False, isolation_level=None)
+    try:
+        last = None
+        while not stopping.is_set():
+            try:
+                version = conn.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error:
+                version = last
+            if last is not None and version != last:
+                on_queues(None)
+            last = version
+            await asyncio.sleep(interval)
+    finally:
+        conn.close()

@@ -1,0 +1,445 @@
+"""The worker: claims jobs in batches, runs them on asyncio, settles them in batches.
+
+Async handlers run on the event loop, sync handlers in a thread pool sized to
+the total concurrency. Database work runs on a small thread pool of its own
+(one thread on SQLite, where there is one writer anyway).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import secrets
+import signal
+import socket
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from taskward.core.events import JobEvent, JobStarted, WorkerStarted, WorkerStopped
+from taskward.core.worker.completer import Completer
+from taskward.core.worker.context import AttemptContext
+from taskward.core.worker.executor import Executor, Middleware
+from taskward.core.worker.loops import Loop
+from taskward.core.worker.transitions import rescued
+from taskward.core.worker.wakeup import listen_postgres, watch_sqlite
+
+if TYPE_CHECKING:
+    from taskward.core.app import Taskward
+
+log = logging.getLogger("taskward.core.worker")
+T = TypeVar("T")
+LEADER_LEASE = "leader"
+
+
+@dataclass(slots=True, eq=False)
+class QueueRunner:
+    """Claim state of one queue in this worker."""
+
+    name: str
+    limit: int
+    running: int = 0
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Worker:
+    """Runs jobs from ``queues`` until stopped. See ``Taskward.worker``."""
+
+    def __init__(
+        self,
+        app: Taskward,
+        queues: Mapping[str, int] | Iterable[str] | None = None,
+        *,
+        worker_id: str | None = None,
+        poll_interval: float = 1.0,
+        heartbeat_interval: float = 5.0,
+        rescue_after: float | None = None,
+        stage_interval: float = 1.0,
+        cancel_check_interval: float = 1.0,
+        shutdown_grace: float = 30.0,
+        claim_batch: int = 100,
+        middleware: Sequence[Middleware] = (),
+        listen: bool = True,
+    ) -> None:
+        self.app = app
+        self.queues = _normalise_queues(queues)
+        self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
+        self.poll_interval = poll_interval
+        self.heartbeat_interval = heartbeat_interval
+        self.rescue_after = rescue_after or 6 * heartbeat_interval
+        self.stage_interval = stage_interval
+        self.cancel_check_interval = cancel_check_interval
+        self.shutdown_grace = shutdown_grace
+        self.claim_batch = claim_batch
+        self.middleware = list(middleware)
+        self.listen = listen
+        self.is_leader = False
+        self.loops: list[Loop] = []
+        self.runners = {name: QueueRunner(name, limit) for name, limit in self.queues.items()}
+        self._paused: set[str] = set()
+        self._attempts: dict[uuid.UUID, tuple[AttemptContext, asyncio.Task[None]]] = {}
+        self._stop_requested: asyncio.Event | None = None
+        self._stopping: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._remove_wakeup: Callable[[], None] | None = None
+        self._db_pool: ThreadPoolExecutor | None = None
+        self._job_pool: ThreadPoolExecutor | None = None
+        self._completer: Completer | None = None
+        self._executor: Executor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- public control ------------------------------------------------------------
+    def run_sync(self) -> None:
+        """Run until SIGTERM/SIGINT; a second signal skips the grace period."""
+        asyncio.run(self.run(install_signals=True))
+
+    async def run(self, *, install_signals: bool = False) -> None:
+        await self.start()
+        assert self._stop_requested is not None
+        if install_signals:
+            self._install_signals()
+        try:
+            await self._stop_requested.wait()
+        finally:
+            await self.shutdown()
+
+    def request_stop(self) -> None:
+        """Ask a running worker to shut down gracefully (thread-safe)."""
+        if self._loop is not None and self._stop_requested is not None:
+            self._loop.call_soon_threadsafe(self._stop_requested.set)
+
+    async def start(self, *, maintenance: bool = True, produce: bool = True) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop_requested = asyncio.Event()
+        self._stopping = asyncio.Event()
+        sqlite = self.app.store.dialect == "sqlite"
+        self._db_pool = ThreadPoolExecutor(1 if sqlite else 4, thread_name_prefix="taskward-db")
+        await self.db(self.app.check_schema)
+        self._job_pool = ThreadPoolExecutor(max(1, sum(self.queues.values())),
+                                            thread_name_prefix="taskward-job")
+        self._executor = Executor(self.app.clock, self._job_pool, self.middleware)
+        self._completer = Completer(
+            connect=self.app.connect, store=self.app.store, clock=self.app.clock,
+            worker_id=self.id, run_in_db=self.db, emit=self.app.emit,
+        )
+        self._completer.start()
+        await self.db(self._register)
+        self.app.bus.emit([WorkerStarted(at=self.app.clock.now(), worker_id=self.id,
+                                         queues=dict(self.queues))])
+        self._remove_wakeup = self.app.add_wakeup(self._wake_threadsafe)
+        if produce:
+            self._tasks += [asyncio.create_task(self._produce(r), name=f"taskward-claim-{r.name}")
+                            for r in self.runners.values()]
+        if maintenance:
+            self.loops = self._maintenance_loops()
+            self._tasks += [asyncio.create_task(loop.run(self._stopping, lambda: self.is_leader),
+                                                name=f"taskward-{loop.name}")
+                            for loop in self.loops]
+            if self.listen:
+                self._tasks.append(asyncio.create_task(self._listen(), name="taskward-wakeup"))
+        log.info("worker %s started on %s (queues: %s)", self.id, self.app.url,
+                 ", ".join(f"{q}={n}" for q, n in self.queues.items()))
+
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Stop claiming, let running jobs finish for ``grace`` seconds, hand back the rest."""
+        assert self._stopping is not None and self._completer is not None
+        grace = self.shutdown_grace if grace is None else grace
+        self._stopping.set()
+        for runner in self.runners.values():
+            runner.wake.set()
+        running = [task for _, task in self._attempts.values()]
+        if running:
+            log.info("waiting up to %.0fs for %d running jobs", grace, len(running))
+            _, late = await asyncio.wait(running, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        await self._completer.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.is_leader:
+            with contextlib.suppress(Exception):
+                await self.db(self._release_leadership)
+        with contextlib.suppress(Exception):
+            await self.db(self._unregister)
+        if self._remove_wakeup is not None:
+            self._remove_wakeup()
+        self.app.bus.emit([WorkerStopped(at=self.app.clock.now(), worker_id=self.id)])
+        assert self._db_pool is not None and self._job_pool is not None
+        self._db_pool.shutdown(wait=True)
+        self._job_pool.shutdown(wait=False, cancel_futures=True)
+        log.info("worker %s stopped", self.id)
+
+    async def drain(self, *, with_scheduled: bool = False) -> None:
+        """Run the queues to empty, then return (tests and scripts). Retries due later wait."""
+        await self.start(maintenance=False, produce=False)
+        try:
+            while True:
+                staged = await self.db(self._stage, with_scheduled)
+                started: list[JobStarted] = []
+                for runner in self.runners.values():
+                    started += await self.db(self._claim, runner.name, runner.limit)
+                if not started and not staged:
+                    break
+                self.app.emit(started)
+                tasks = [self._spawn(self.runners[s.job.queue], s) for s in started]
+                await asyncio.gather(*tasks)
+                assert self._completer is not None
+                await self._completer.flush()
+        finally:
+            await self.shutdown()
+
+    def cancel_running(self, job_id: uuid.UUID) -> bool:
+        """Stop a job this worker is running (the attempt ends ``cancelled``)."""
+        entry = self._attempts.get(job_id)
+        if entry is None:
+            return False
+        ctx, task = entry
+        if not ctx.cancel_requested.is_set():
+            ctx.cancel_requested.set()
+            task.cancel()
+        return True
+
+    @property
+    def running(self) -> dict[str, int]:
+        return {name: r.running for name, r in self.runners.items()}
+
+    # -- claiming and running ------------------------------------------------------
+    async def db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking database work off the event loop."""
+        assert self._loop is not None
+        return await self._loop.run_in_executor(self._db_pool, functools.partial(fn, *args))
+
+    async def _produce(self, runner: QueueRunner) -> None:
+        assert self._stopping is not None
+        delay = 0.1
+        while not self._stopping.is_set():
+            runner.wake.clear()
+            free = runner.limit - runner.running
+            if free > 0 and runner.name not in self._paused:
+                want = min(free, self.claim_batch)
+                try:
+                    started = await self.db(self._claim, runner.name, want)
+                except Exception as exc:
+                    log.warning("claim on queue %s failed (%s); retrying in %.1fs",
+                                runner.name, _reason(exc), delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                delay = 0.1
+                if self._stopping.is_set():  # claimed while shutting down: hand straight back
+                    for s in started:
+                        self._completer_or_fail().settle(s.job, None)
+                    break
+                if started:
+                    self.app.emit(started)
+                    for s in started:
+                        self._spawn(runner, s)
+                    if len(started) == want:
+                        continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(runner.wake.wait(), self.poll_interval)
+
+    def _spawn(self, runner: QueueRunner, started: JobStarted) -> asyncio.Task[None]:
+        job = started.job
+        task = self.app.tasks.get(job.task)
+        runner.running += 1
+        if task is None:
+            coro = self._unknown_task(runner, started)
+        else:
+            ctx = AttemptContext(job=job, task=task, worker_id=self.id,
+                                 report_progress=self._completer_or_fail().progress)
+            coro = self._attempt(runner, ctx)
+        t = asyncio.create_task(coro)
+        if task is not None:
+            self._attempts[job.id] = (ctx, t)
+        return t
+
+    async def _attempt(self, runner: QueueRunner, ctx: AttemptContext) -> None:
+        completer, executor = self._completer_or_fail(), self._executor
+        assert executor is not None
+        try:
+            try:
+                outcome = await executor.execute(ctx)
+            except asyncio.CancelledError:
+                completer.settle(ctx.job, None)  # shutdown: hand the job back
+                return
+            completer.settle(ctx.job, outcome)
+            if ctx.lingering is not None:  # the thread still runs: keep its slot until it ends
+                with contextlib.suppress(BaseException):
+                    await asyncio.wrap_future(ctx.lingering)
+        finally:
+            self._attempts.pop(ctx.job.id, None)
+            runner.running -= 1
+            runner.wake.set()
+
+    async def _unknown_task(self, runner: QueueRunner, started: JobStarted) -> None:
+        """A job for a task this worker does not know: fail it (retried per its attempts)."""
+        from taskward.core.errors import UnknownTaskError
+        from taskward.core.outcomes import ErrorRecord, Outcome
+
+        job = started.job
+        exc = UnknownTaskError(job.task, list(self.app.tasks))
+        error = ErrorRecord(attempt=job.attempt, at=self.app.clock.now(),
+                            type="taskward.UnknownTask", message=str(exc), traceback="")
+        if job.attempt >= job.max_attempts:
+            outcome = Outcome("discarded", 0.0, error=error)
+        else:
+            outcome = Outcome("retryable", 0.0, error=error,
+                              next_at=self.app.clock.now() + timedelta(seconds=60))
+        self._completer_or_fail().settle(job, outcome)
+        runner.running -= 1
+        runner.wake.set()
+
+    def _completer_or_fail(self) -> Completer:
+        assert self._completer is not None
+        return self._completer
+
+    # -- database steps (run in the db pool) ---------------------------------------
+    def _claim(self, queue: str, limit: int) -> list[JobStarted]:
+        with self.app.connect() as conn:
+            return self.app.store.claim(conn, queue, self.id, limit, self.app.clock.now())
+
+    def _stage(self, everything: bool = False) -> list[JobEvent]:
+        now = self.app.clock.now()
+        if everything:
+            now += timedelta(days=365 * 100)
+        with self.app.connect() as conn:
+            events = self.app.store.stage(conn, now)
+        self.app.emit(events)
+        return list(events)
+
+    def _register(self) -> None:
+        with self.app.connect() as conn:
+            self.app.store.register_worker(conn, self.id, socket.gethostname(), os.getpid(),
+                                           dict(self.queues), self.app.clock.now())
+
+    def _unregister(self) -> None:
+        with self.app.connect() as conn:
+            self.app.store.unregister_worker(conn, self.id)
+
+    def _heartbeat(self) -> None:
+        now = self.app.clock.now()
+        with self.app.connect() as conn:
+            if not self.app.store.heartbeat(conn, self.id, now):
+                log.warning("worker %s was presumed dead; registering again", self.id)
+                self.app.store.register_worker(conn, self.id, socket.gethostname(), os.getpid(),
+                                               dict(self.queues), now)
+            self.is_leader = self.app.store.try_lease(
+                conn, LEADER_LEASE, self.id, now, now + timedelta(seconds=self.rescue_after))
+            self._paused = self.app.store.paused_queues(conn)
+
+    def _release_leadership(self) -> None:
+        with self.app.connect() as conn:
+            self.app.store.release_lease(conn, LEADER_LEASE, self.id)
+        self.is_leader = False
+
+    def _rescue(self) -> list[JobEvent]:
+        now = self.app.clock.now()
+        stale_before = now - timedelta(seconds=self.rescue_after)
+        with self.app.connect() as conn:
+            orphans = self.app.store.orphaned(conn, stale_before)
+            events: list[JobEvent] = [rescued(job, now) for job in orphans]
+            self.app.store.write_transitions(conn, events)
+            self.app.store.delete_workers(conn, self.app.store.stale_workers(conn, stale_before))
+        if events:
+            log.warning("rescued %d jobs from dead workers", len(events))
+        self.app.emit(events)
+        return events
+
+    def _poll_cancellations(self) -> set[uuid.UUID]:
+        with self.app.connect() as conn:
+            return self.app.store.cancel_requested(conn, self.id)
+
+    # -- maintenance and wake-ups --------------------------------------------------
+    def _maintenance_loops(self) -> list[Loop]:
+        async def heartbeat() -> None:
+            await self.db(self._heartbeat)
+
+        async def stage() -> None:
+            await self.db(self._stage)
+
+        async def rescue() -> None:
+            await self.db(self._rescue)
+
+        async def cancellations() -> None:
+            if self._attempts:
+                for job_id in await self.db(self._poll_cancellations):
+                    self.cancel_running(job_id)
+
+        return [
+            Loop("heartbeat", self.heartbeat_interval, heartbeat),
+            Loop("stage", self.stage_interval, stage),
+            Loop("rescue", self.heartbeat_interval, rescue, leader_only=True),
+            Loop("cancel-check", self.cancel_check_interval, cancellations),
+        ]
+
+    async def _listen(self) -> None:
+        assert self._stopping is not None
+        url = self.app.engine.url
+        if self.app.store.dialect == "postgresql":
+            await listen_postgres(url, self._wake, self.cancel_running, self._stopping)
+        elif url.database and url.database != ":memory:":
+            await watch_sqlite(url.database, self._wake, self._stopping)
+
+    def _wake(self, queues: set[str] | None) -> None:
+        for name, runner in self.runners.items():
+            if queues is None or name in queues:
+                runner.wake.set()
+
+    def _wake_threadsafe(self, queues: set[str]) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._wake, queues)
+
+    def _install_signals(self) -> None:
+        assert self._loop is not None and self._stop_requested is not None
+        stop, loop = self._stop_requested, self._loop
+        signals_seen = 0
+
+        def on_signal(signum: int) -> None:
+            nonlocal signals_seen
+            signals_seen += 1
+            if signals_seen == 1:
+                log.info("received %s: finishing running jobs (again to hand them back now)",
+                         signal.Signals(signum).name)
+                stop.set()
+            else:
+                self.shutdown_grace = 0
+                for _, task in list(self._attempts.values()):
+                    task.cancel()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, on_signal, sig)
+
+
+def _normalise_queues(queues: Mapping[str, int] | Iterable[str] | None) -> dict[str, int]:
+    if queues is None:
+        return {"default": 10}
+    if isinstance(queues, Mapping):
+        result = dict(queues)
+    else:
+        result = {name: 10 for name in queues}
+    for name, limit in result.items():
+        if not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"queue {name!r}: concurrency must be a positive integer, got {limit!r}")
+    if not result:
+        raise ValueError("a worker needs at least one queue")
+    return result
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+

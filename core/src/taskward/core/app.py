@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, overload
@@ -57,6 +58,10 @@ class Taskward:
         self.allow_unregistered = allow_unregistered
         self.enqueue_hooks: list[EnqueueHook] = []
         self._wakeups: list[Callable[[set[str]], None]] = []
+        # Events of jobs enqueued in a caller's transaction, emitted when it commits.
+        self._pending_events: weakref.WeakKeyDictionary[sa.Connection, list[JobEvent]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
     @property
@@ -68,8 +73,9 @@ class Taskward:
     @overload
     def task(self, fn: Callable[..., Any], /) -> Task[Any, Any]: ...
     @overload
-    def task(self, fn: None = None, /, **policy: Any) -> Callable[[Callable[..., Any]],
-                                                                  Task[Any, Any]]: ...
+    def task(
+        self, fn: None = None, /, **policy: Any
+    ) -> Callable[[Callable[..., Any]], Task[Any, Any]]: ...
 
     def task(self, fn: Callable[..., Any] | None = None, /, **policy: Any) -> Any:
         """Register a task: ``@app.task`` or ``@app.task(queue=..., max_attempts=...)``.
@@ -78,6 +84,7 @@ class Taskward:
         ``retry_on``, ``never_retry_on``, ``timeout``, ``unique`` (:class:`Unique`),
         ``tags``, ``on_retry``.
         """
+
         def register(func: Callable[..., Any]) -> Task[Any, Any]:
             name = policy.pop("name", None) or f"{func.__module__}.{func.__qualname__}"
             task: Task[Any, Any] = Task(self, func, name, make_policy(**policy))
@@ -95,15 +102,21 @@ class Taskward:
         raise UnknownTaskError(name, list(self.tasks))
 
     # -- enqueue -------------------------------------------------------------------
-    def enqueue(self, task: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
-                **options: Any) -> Job:
+    def enqueue(
+        self,
+        task: str,
+        args: Sequence[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> Job:
         """Enqueue a task by name (see :class:`EnqueueOptions` for ``options``)."""
         connection = options.pop("connection", None)
         spec = JobSpec(task, tuple(args), dict(kwargs or {}), EnqueueOptions(**options))
         return self.enqueue_many([spec], connection=connection)[0]
 
-    def enqueue_many(self, specs: Iterable[JobSpec], *,
-                     connection: sa.Connection | None = None) -> list[Job]:
+    def enqueue_many(
+        self, specs: Iterable[JobSpec], *, connection: sa.Connection | None = None
+    ) -> list[Job]:
         """Validate every spec, then insert them all in one transaction.
 
         With ``connection`` the jobs join the caller's transaction: they exist only if
@@ -140,8 +153,9 @@ class Taskward:
 
         return write
 
-    def _existing(self, conn: sa.Connection, jobs: Sequence[Job],
-                  events: Sequence[JobEvent]) -> dict[str, Job]:
+    def _existing(
+        self, conn: sa.Connection, jobs: Sequence[Job], events: Sequence[JobEvent]
+    ) -> dict[str, Job]:
         if len(events) == len(jobs):
             return {}
         inserted = {e.job.id for e in events}
@@ -149,23 +163,28 @@ class Taskward:
         return self.store.find_by_unique_keys(conn, keys)
 
     def _emit_on_commit(self, connection: sa.Connection, events: list[JobEvent]) -> None:
-        def on_commit(_conn: sa.Connection) -> None:
-            self.emit(events)
-            done(_conn)
+        pending = self._pending_events.get(connection)
+        if pending is None:
+            pending = self._pending_events[connection] = []
 
-        def done(_conn: sa.Connection) -> None:
-            sa.event.remove(connection, "commit", on_commit)
-            sa.event.remove(connection, "rollback", done)
+            def on_commit(_conn: sa.Connection) -> None:
+                ready = list(pending)
+                pending.clear()
+                self.emit(ready)
 
-        sa.event.listen(connection, "commit", on_commit)
-        sa.event.listen(connection, "rollback", done)
+            sa.event.listen(connection, "commit", on_commit)
+            sa.event.listen(connection, "rollback", lambda _conn: pending.clear())
+        pending.extend(events)
 
     # -- events and wake-ups -------------------------------------------------------
     def emit(self, events: Sequence[Event]) -> None:
         """Publish committed events and wake in-process workers of now-available queues."""
         self.bus.emit(events)
-        ready = {e.job.queue for e in events
-                 if isinstance(e, JobEvent) and e.job.state is JobState.AVAILABLE}
+        ready = {
+            e.job.queue
+            for e in events
+            if isinstance(e, JobEvent) and e.job.state is JobState.AVAILABLE
+        }
         if ready:
             for wake in list(self._wakeups):
                 wake(ready)
@@ -234,8 +253,11 @@ class Taskward:
             job = jobs[0]
             events: list[JobEvent] = []
             if job.state in WAITING:
-                job = job.evolve(state=JobState.CANCELLED, finished_at=now,
-                                 unique_key=released_key(job.unique_key))
+                job = job.evolve(
+                    state=JobState.CANCELLED,
+                    finished_at=now,
+                    unique_key=released_key(job.unique_key),
+                )
                 events = [JobCancelled(at=now, job=job, reason=reason)]
                 self.store.write_transitions(conn, events)
             elif job.state is JobState.EXECUTING and not job.cancel_requested:
@@ -256,7 +278,9 @@ class Taskward:
             if job.state is JobState.EXECUTING or job.state is JobState.AVAILABLE:
                 return job
             job = job.evolve(
-                state=JobState.AVAILABLE, scheduled_at=now, finished_at=None,
+                state=JobState.AVAILABLE,
+                scheduled_at=now,
+                finished_at=None,
                 max_attempts=max(job.max_attempts, job.attempt + 1),
             )
             conn.execute(J.update().where(J.c.id == job.id).values(max_attempts=job.max_attempts))
@@ -283,8 +307,9 @@ class Taskward:
             for wake in list(self._wakeups):
                 wake({queue})
 
-    def worker(self, queues: Mapping[str, int] | Iterable[str] | None = None,
-               **options: Any) -> Worker:
+    def worker(
+        self, queues: Mapping[str, int] | Iterable[str] | None = None, **options: Any
+    ) -> Worker:
         """A worker for ``queues`` (name → concurrency, or names at concurrency 10)."""
         from taskward.core.worker import Worker
 
@@ -312,10 +337,15 @@ def make_policy(
     from taskward.core.enqueue import build_job
 
     policy = TaskPolicy(
-        queue=queue, priority=priority, max_attempts=max_attempts,
-        retry=RetryPolicy(backoff=backoff or Exponential(), retry_on=retry_on,
-                          never_retry_on=never_retry_on),
-        timeout=timeout, unique=replace(unique) if unique else None, tags=tuple(tags),
+        queue=queue,
+        priority=priority,
+        max_attempts=max_attempts,
+        retry=RetryPolicy(
+            backoff=backoff or Exponential(), retry_on=retry_on, never_retry_on=never_retry_on
+        ),
+        timeout=timeout,
+        unique=replace(unique) if unique else None,
+        tags=tuple(tags),
         on_retry=on_retry,
     )
     # Validate the defaults once at declaration time (fails with the field's name).
@@ -323,8 +353,9 @@ def make_policy(
     return policy
 
 
-def _bind_hook(hook: EnqueueHook, inner: Callable[[Sequence[Job]], list[Job]]
-               ) -> Callable[[Sequence[Job]], list[Job]]:
+def _bind_hook(
+    hook: EnqueueHook, inner: Callable[[Sequence[Job]], list[Job]]
+) -> Callable[[Sequence[Job]], list[Job]]:
     return lambda jobs: hook(jobs, inner)
 
 
@@ -335,4 +366,3 @@ def _uuid(value: uuid.UUID | str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise JobNotFoundError(value) from None
-

@@ -99,7 +99,7 @@ class EventBus:
     ) -> Subscription:
         """Deliver events (optionally only of ``kinds``) to ``handler`` on its own thread."""
         sub = Subscription(
-            name=name or getattr(handler, "__qualname__", repr(handler)),
+            name=name or str(getattr(handler, "__qualname__", repr(handler))),
             handler=handler,
             kinds=tuple(kinds) if kinds is not None else None,
             queue=queue.Queue(maxsize=max_batches),

@@ -51,16 +51,20 @@ def create_engine(url: str | URL, **kwargs: Any) -> sa.Engine:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed, **kwargs)
         kwargs.setdefault("pool_pre_ping", True)
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 20)
+        if "poolclass" not in kwargs:
+            kwargs.setdefault("pool_size", 10)
+            kwargs.setdefault("max_overflow", 20)
         return sa.create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
         raise DatabaseUnavailableError(mask_url(parsed), f"driver missing ({exc})") from None
 
 
 def _sqlite_engine(url: URL, **kwargs: Any) -> sa.Engine:
-    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False,
-                    "isolation_level": None}
+    connect_args = {
+        "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        "check_same_thread": False,
+        "isolation_level": None,
+    }
     if url.database in (None, "", ":memory:"):
         kwargs.setdefault("poolclass", StaticPool)
     engine = sa.create_engine(url, connect_args=connect_args, **kwargs)

@@ -29,8 +29,8 @@ def build_job(spec: JobSpec, policy: TaskPolicy, now: datetime) -> Job:
     priority = opts.priority if opts.priority is not None else policy.priority
     if not isinstance(priority, int) or not MIN_PRIORITY <= priority <= MAX_PRIORITY:
         raise InvalidJobError(
-            "priority", f"must be an integer from {MIN_PRIORITY} (highest) to {MAX_PRIORITY},"
-            f" got {priority!r}"
+            "priority",
+            f"must be an integer from {MIN_PRIORITY} (highest) to {MAX_PRIORITY}, got {priority!r}",
         )
     max_attempts = opts.max_attempts if opts.max_attempts is not None else policy.max_attempts
     if not isinstance(max_attempts, int) or max_attempts < 1:

@@ -5,27 +5,27 @@ and the job events are also written to the durable ``job_events`` table in the
 same transaction as the change (the outbox that notifiers, the rules engine and
 the dashboard feed tail).
 
-===================================  ===========================  ==============================
-name                                 class                        extra payload
-===================================  ===========================  ==============================
-``taskward.job.inserted``            :class:`JobInserted`         —
-``taskward.job.staged``              :class:`JobStaged`           — (scheduled/retryable → available)
-``taskward.job.started``             :class:`JobStarted`          ``queue_wait`` (s)
-``taskward.job.completed``           :class:`JobCompleted`        ``duration`` (s)
-``taskward.job.failed``              :class:`JobFailed`           ``duration``, ``error``, ``next_at``
-``taskward.job.retry_scheduled``     :class:`JobRetryScheduled`   ``duration``, ``next_at``, ``reason``
-``taskward.job.snoozed``             :class:`JobSnoozed`          ``duration``, ``next_at``
-``taskward.job.discarded``           :class:`JobDiscarded`        ``duration``, ``error``
-``taskward.job.cancelled``           :class:`JobCancelled`        ``duration`` (None if it never ran), ``reason``
-``taskward.job.rescued``             :class:`JobRescued`          ``from_worker``
-``taskward.job.released``            :class:`JobReleased`         ``from_worker`` (shutdown hand-back)
-``taskward.job.progress``            :class:`JobProgress`         ``progress``
-``taskward.job.rate_limited``        :class:`JobRateLimited`      ``limit``
-``taskward.worker.started``          :class:`WorkerStarted`       ``worker_id``, ``queues``
-``taskward.worker.stopped``          :class:`WorkerStopped`       ``worker_id``
-``taskward.queue.paused``            :class:`QueuePaused`         ``queue``
-``taskward.queue.resumed``           :class:`QueueResumed`        ``queue``
-===================================  ===========================  ==============================
+==============================  ====================  =====================================
+name                            class                 extra payload
+==============================  ====================  =====================================
+taskward.job.inserted           JobInserted           —
+taskward.job.staged             JobStaged             — (scheduled/retryable → available)
+taskward.job.started            JobStarted            queue_wait (s)
+taskward.job.completed          JobCompleted          duration (s)
+taskward.job.failed             JobFailed             duration, error, next_at
+taskward.job.retry_scheduled    JobRetryScheduled     duration, next_at, reason
+taskward.job.snoozed            JobSnoozed            duration, next_at
+taskward.job.discarded          JobDiscarded          duration, error
+taskward.job.cancelled          JobCancelled          duration (None if it never ran), reason
+taskward.job.rescued            JobRescued            from_worker
+taskward.job.released           JobReleased           from_worker (shutdown hand-back)
+taskward.job.progress           JobProgress           progress
+taskward.job.rate_limited       JobRateLimited        limit
+taskward.worker.started         WorkerStarted         worker_id, queues
+taskward.worker.stopped         WorkerStopped         worker_id
+taskward.queue.paused           QueuePaused           queue
+taskward.queue.resumed          QueueResumed          queue
+==============================  ====================  =====================================
 
 ``job`` on every job event is the snapshot *after* the transition.
 """
@@ -114,8 +114,11 @@ class JobRetryScheduled(_Finished):
     reason: str
 
     def payload(self) -> dict[str, Any]:
-        return {"duration": self.duration, "next_at": self.next_at.isoformat(),
-                "reason": self.reason}
+        return {
+            "duration": self.duration,
+            "next_at": self.next_at.isoformat(),
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -210,5 +213,10 @@ class QueueResumed(Event):
 
 
 FINISH_EVENTS: tuple[type[JobEvent], ...] = (
-    JobCompleted, JobFailed, JobRetryScheduled, JobSnoozed, JobDiscarded, JobCancelled,
+    JobCompleted,
+    JobFailed,
+    JobRetryScheduled,
+    JobSnoozed,
+    JobDiscarded,
+    JobCancelled,
 )

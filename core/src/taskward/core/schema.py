@@ -129,26 +129,39 @@ job_logs = sa.Table(
 )
 
 sa.Index(
-    "taskward_jobs_claim_idx", jobs.c.queue, jobs.c.priority, jobs.c.scheduled_at, jobs.c.id,
-    postgresql_where=jobs.c.state == "available", sqlite_where=jobs.c.state == "available",
+    "taskward_jobs_claim_idx",
+    jobs.c.queue,
+    jobs.c.priority,
+    jobs.c.scheduled_at,
+    jobs.c.id,
+    postgresql_where=jobs.c.state == "available",
+    sqlite_where=jobs.c.state == "available",
 )
 sa.Index(
-    "taskward_jobs_stage_idx", jobs.c.scheduled_at,
+    "taskward_jobs_stage_idx",
+    jobs.c.scheduled_at,
     postgresql_where=jobs.c.state.in_(["scheduled", "retryable"]),
     sqlite_where=jobs.c.state.in_(["scheduled", "retryable"]),
 )
 sa.Index(
-    "taskward_jobs_executing_idx", jobs.c.attempted_by,
-    postgresql_where=jobs.c.state == "executing", sqlite_where=jobs.c.state == "executing",
+    "taskward_jobs_executing_idx",
+    jobs.c.attempted_by,
+    postgresql_where=jobs.c.state == "executing",
+    sqlite_where=jobs.c.state == "executing",
 )
 sa.Index("taskward_jobs_state_queue_idx", jobs.c.state, jobs.c.queue)
 sa.Index(
-    "taskward_jobs_unique_idx", jobs.c.unique_key, unique=True,
-    postgresql_where=jobs.c.unique_key.isnot(None), sqlite_where=jobs.c.unique_key.isnot(None),
+    "taskward_jobs_unique_idx",
+    jobs.c.unique_key,
+    unique=True,
+    postgresql_where=jobs.c.unique_key.isnot(None),
+    sqlite_where=jobs.c.unique_key.isnot(None),
 )
 sa.Index(
-    "taskward_jobs_trace_idx", jobs.c.trace_id,
-    postgresql_where=jobs.c.trace_id.isnot(None), sqlite_where=jobs.c.trace_id.isnot(None),
+    "taskward_jobs_trace_idx",
+    jobs.c.trace_id,
+    postgresql_where=jobs.c.trace_id.isnot(None),
+    sqlite_where=jobs.c.trace_id.isnot(None),
 )
 sa.Index("taskward_jobs_finished_idx", jobs.c.finished_at)
 sa.Index("taskward_job_events_job_idx", job_events.c.job_id)

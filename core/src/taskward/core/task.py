@@ -106,8 +106,9 @@ class Task(Generic[P, R]):
     async def enqueue_async(self, *args: P.args, **kwargs: P.kwargs) -> Job:
         return await BoundTask(self, EnqueueOptions()).enqueue_async(*args, **kwargs)
 
-    def enqueue_many(self, calls: Iterable[tuple[Any, ...] | Mapping[str, Any] | JobSpec]
-                     ) -> list[Job]:
+    def enqueue_many(
+        self, calls: Iterable[tuple[Any, ...] | Mapping[str, Any] | JobSpec]
+    ) -> list[Job]:
         """Enqueue many calls in one round trip; each is an args tuple, a kwargs dict or a spec."""
         return BoundTask(self, EnqueueOptions()).enqueue_many(calls)
 
@@ -126,15 +127,17 @@ class BoundTask:
         return JobSpec(self.task.name, args, kwargs, self.opts)
 
     def enqueue(self, *args: Any, **kwargs: Any) -> Job:
-        return self.task.app.enqueue_many([self.spec(*args, **kwargs)],
-                                          connection=self.opts.connection)[0]
+        return self.task.app.enqueue_many(
+            [self.spec(*args, **kwargs)], connection=self.opts.connection
+        )[0]
 
     async def enqueue_async(self, *args: Any, **kwargs: Any) -> Job:
         jobs = await self.task.app.enqueue_many_async([self.spec(*args, **kwargs)])
         return jobs[0]
 
-    def enqueue_many(self, calls: Iterable[tuple[Any, ...] | Mapping[str, Any] | JobSpec]
-                     ) -> list[Job]:
+    def enqueue_many(
+        self, calls: Iterable[tuple[Any, ...] | Mapping[str, Any] | JobSpec]
+    ) -> list[Job]:
         specs = [self._as_spec(call) for call in calls]
         return self.task.app.enqueue_many(specs, connection=self.opts.connection)
 

@@ -29,8 +29,11 @@ class EventRecorder:
         """Event names in order, optionally only those of one job."""
         self.app.bus.flush()
         with self._lock:
-            return [e.name for e in self.events
-                    if job_id is None or (isinstance(e, JobEvent) and e.job.id == job_id)]
+            return [
+                e.name
+                for e in self.events
+                if job_id is None or (isinstance(e, JobEvent) and e.job.id == job_id)
+            ]
 
     def of(self, kind: type[Event]) -> list[Event]:
         self.app.bus.flush()
@@ -46,8 +49,13 @@ class EventRecorder:
         self.app.bus.unsubscribe(self._sub)
 
 
-def drain(app: Taskward, queues: Mapping[str, int] | Iterable[str] | None = None, *,
-          with_scheduled: bool = False, **worker_options: Any) -> None:
+def drain(
+    app: Taskward,
+    queues: Mapping[str, int] | Iterable[str] | None = None,
+    *,
+    with_scheduled: bool = False,
+    **worker_options: Any,
+) -> None:
     """Run ``queues`` (default: every queue of the registered tasks) until none is due.
 
     Jobs retried with a delay stay ``retryable`` until their time comes; move the

@@ -16,7 +16,12 @@ from taskward.core.store.sqlite import SqliteStore
 __all__ = [
     "CANCEL_PREFIX",
     "QUEUE_PREFIX",
-    "WAKEUP_CHANNEL", "PostgresStore", "SqlStore", "SqliteStore", "store_for"]
+    "WAKEUP_CHANNEL",
+    "PostgresStore",
+    "SqlStore",
+    "SqliteStore",
+    "store_for",
+]
 
 
 def store_for(engine: sa.Engine) -> SqlStore:

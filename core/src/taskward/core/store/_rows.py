@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
+
+from sqlalchemy import RowMapping
 
 from taskward.core.events import JobEvent
 from taskward.core.job import Job
 from taskward.core.states import JobState
 
 
-def job_from_row(row: Mapping[str, Any]) -> Job:
+def job_from_row(row: RowMapping) -> Job:
     return Job(
         id=row["id"],
         queue=row["queue"],
@@ -62,8 +63,17 @@ def insert_values(job: Job) -> dict[str, Any]:
 
 
 UPDATE_COLUMNS = (
-    "state", "attempt", "scheduled_at", "attempted_at", "finished_at", "attempted_by",
-    "errors", "result", "progress", "unique_key", "cancel_requested",
+    "state",
+    "attempt",
+    "scheduled_at",
+    "attempted_at",
+    "finished_at",
+    "attempted_by",
+    "errors",
+    "result",
+    "progress",
+    "unique_key",
+    "cancel_requested",
 )
 
 

@@ -29,6 +29,10 @@ from taskward.core.store._rows import (
 )
 
 J = schema.jobs
+E = schema.job_events
+W = schema.workers
+Q = schema.queues
+L = schema.leases
 
 
 class SqlStore:
@@ -103,8 +107,13 @@ class SqlStore:
         stmt = (
             J.update()
             .where(J.c.id.in_(ids))
-            .values(state="executing", attempt=J.c.attempt + 1, attempted_at=now,
-                    attempted_by=worker_id, cancel_requested=False)
+            .values(
+                state="executing",
+                attempt=J.c.attempt + 1,
+                attempted_at=now,
+                attempted_by=worker_id,
+                cancel_requested=False,
+            )
             .returning(*J.c)
         )
         jobs = sorted(
@@ -112,9 +121,13 @@ class SqlStore:
             key=lambda j: (j.priority, j.scheduled_at, j.id),
         )
         events = [
-            JobStarted(at=now, job=j,
-                       queue_wait=max(0.0, (now - j.runnable_at).total_seconds())
-                       if j.runnable_at else 0.0)
+            JobStarted(
+                at=now,
+                job=j,
+                queue_wait=max(0.0, (now - j.runnable_at).total_seconds())
+                if j.runnable_at
+                else 0.0,
+            )
             for j in jobs
         ]
         self.write_events(conn, events)
@@ -134,8 +147,9 @@ class SqlStore:
         )
         return {row[0] for row in conn.execute(stmt)}
 
-    def lock_jobs(self, conn: sa.Connection, where: sa.ColumnElement[bool],
-                  limit: int | None = None) -> list[Job]:
+    def lock_jobs(
+        self, conn: sa.Connection, where: sa.ColumnElement[bool], limit: int | None = None
+    ) -> list[Job]:
         """Select and lock the jobs matching ``where`` for a read-modify-write."""
         stmt = self._lock_rows(sa.select(J).where(where).order_by(J.c.id).limit(limit))
         return [job_from_row(r) for r in conn.execute(stmt).mappings()]
@@ -185,8 +199,12 @@ class SqlStore:
     ) -> list[Job]:
         """Newest first, keyset-paginated by id (ids are time-ordered)."""
         stmt = sa.select(J).order_by(J.c.id.desc()).limit(limit)
-        for column, value in ((J.c.queue, queue), (J.c.state, state), (J.c.task, task),
-                              (J.c.trace_id, trace_id)):
+        for column, value in (
+            (J.c.queue, queue),
+            (J.c.state, state),
+            (J.c.task, task),
+            (J.c.trace_id, trace_id),
+        ):
             if value is not None:
                 stmt = stmt.where(column == value)
         if before is not None:
@@ -198,39 +216,43 @@ class SqlStore:
         return {(q, s): n for q, s, n in conn.execute(stmt)}
 
     def events_for(self, conn: sa.Connection, job_id: uuid.UUID) -> list[dict[str, Any]]:
-        E = schema.job_events
         stmt = sa.select(E).where(E.c.job_id == job_id).order_by(E.c.id)
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
     # -- workers, queues, leases ---------------------------------------------------
-    def register_worker(self, conn: sa.Connection, worker_id: str, host: str, pid: int,
-                        queues: dict[str, int], now: datetime) -> None:
-        W = schema.workers
+    def register_worker(
+        self,
+        conn: sa.Connection,
+        worker_id: str,
+        host: str,
+        pid: int,
+        queues: dict[str, int],
+        now: datetime,
+    ) -> None:
         conn.execute(W.delete().where(W.c.id == worker_id))
-        conn.execute(W.insert().values(id=worker_id, host=host, pid=pid, queues=queues,
-                                       started_at=now, heartbeat_at=now))
+        conn.execute(
+            W.insert().values(
+                id=worker_id, host=host, pid=pid, queues=queues, started_at=now, heartbeat_at=now
+            )
+        )
 
     def heartbeat(self, conn: sa.Connection, worker_id: str, now: datetime) -> bool:
         """Refresh the worker's heartbeat; False if its row was removed (it was rescued)."""
-        W = schema.workers
         return bool(
             conn.execute(W.update().where(W.c.id == worker_id).values(heartbeat_at=now)).rowcount
         )
 
     def unregister_worker(self, conn: sa.Connection, worker_id: str) -> None:
-        conn.execute(schema.workers.delete().where(schema.workers.c.id == worker_id))
+        conn.execute(W.delete().where(W.c.id == worker_id))
 
     def workers(self, conn: sa.Connection) -> list[dict[str, Any]]:
-        W = schema.workers
         return [dict(r) for r in conn.execute(sa.select(W).order_by(W.c.id)).mappings()]
 
     def stale_workers(self, conn: sa.Connection, stale_before: datetime) -> list[str]:
-        W = schema.workers
         return list(conn.scalars(sa.select(W.c.id).where(W.c.heartbeat_at < stale_before)))
 
     def orphaned(self, conn: sa.Connection, stale_before: datetime) -> list[Job]:
         """Executing jobs whose worker is gone or has stopped heartbeating (locked)."""
-        W = schema.workers
         alive = sa.select(W.c.id).where(W.c.heartbeat_at >= stale_before)
         return self.lock_jobs(
             conn, sa.and_(J.c.state == "executing", J.c.attempted_by.not_in(alive))
@@ -238,15 +260,13 @@ class SqlStore:
 
     def delete_workers(self, conn: sa.Connection, worker_ids: Sequence[str]) -> None:
         if worker_ids:
-            conn.execute(schema.workers.delete().where(schema.workers.c.id.in_(worker_ids)))
+            conn.execute(W.delete().where(W.c.id.in_(worker_ids)))
 
     def set_paused(self, conn: sa.Connection, queue: str, paused: bool, now: datetime) -> None:
-        Q = schema.queues
         stmt = self._upsert(Q, {"name": queue, "paused": paused, "updated_at": now}, ["name"])
         conn.execute(stmt)
 
     def paused_queues(self, conn: sa.Connection) -> set[str]:
-        Q = schema.queues
         return set(conn.scalars(sa.select(Q.c.name).where(Q.c.paused)))
 
     def cancel_requested(self, conn: sa.Connection, worker_id: str) -> set[uuid.UUID]:
@@ -255,10 +275,10 @@ class SqlStore:
         )
         return set(conn.scalars(stmt))
 
-    def try_lease(self, conn: sa.Connection, name: str, holder: str, now: datetime,
-                  expires_at: datetime) -> bool:
+    def try_lease(
+        self, conn: sa.Connection, name: str, holder: str, now: datetime, expires_at: datetime
+    ) -> bool:
         """Take or renew the lease ``name``; True when ``holder`` now holds it."""
-        L = schema.leases
         insert = self._insert_into(L).values(name=name, holder=holder, expires_at=expires_at)
         stmt = insert.on_conflict_do_update(  # type: ignore[attr-defined]
             index_elements=[L.c.name],
@@ -268,7 +288,6 @@ class SqlStore:
         return conn.execute(stmt).scalar() == holder
 
     def release_lease(self, conn: sa.Connection, name: str, holder: str) -> None:
-        L = schema.leases
         conn.execute(L.delete().where(L.c.name == name, L.c.holder == holder))
 
     # -- helpers -------------------------------------------------------------------
@@ -277,4 +296,3 @@ class SqlStore:
         return stmt.on_conflict_do_update(  # type: ignore[attr-defined,no-any-return]
             index_elements=keys, set_={k: v for k, v in values.items() if k not in keys}
         )
-

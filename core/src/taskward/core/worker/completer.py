@@ -25,6 +25,7 @@ from taskward.core.worker.transitions import after_attempt, released
 
 log = logging.getLogger("taskward.core.worker")
 
+JOBS = schema.jobs
 RunInDb = Callable[..., Awaitable[Any]]
 
 
@@ -37,9 +38,16 @@ class Settlement:
 
 
 class Completer:
-    def __init__(self, *, connect: Callable[[], Any], store: SqlStore, clock: Clock,
-                 worker_id: str, run_in_db: RunInDb,
-                 emit: Callable[[Sequence[JobEvent]], None]) -> None:
+    def __init__(
+        self,
+        *,
+        connect: Callable[[], Any],
+        store: SqlStore,
+        clock: Clock,
+        worker_id: str,
+        run_in_db: RunInDb,
+        emit: Callable[[Sequence[JobEvent]], None],
+    ) -> None:
         self._connect = connect
         self._store = store
         self._clock = clock
@@ -95,8 +103,12 @@ class Completer:
             try:
                 events = await self._db(self._write, batch, list(progress.values()))
             except Exception as exc:
-                log.warning("could not settle %d jobs (%s); retrying in %.1fs",
-                            len(batch), _short(exc), delay)
+                log.warning(
+                    "could not settle %d jobs (%s); retrying in %.1fs",
+                    len(batch),
+                    _short(exc),
+                    delay,
+                )
                 self._pending[:0] = batch
                 for key, value in progress.items():
                     self._progress.setdefault(key, value)
@@ -108,16 +120,19 @@ class Completer:
             self._emit(events)
             self._wake.set()
 
-    def _write(self, batch: list[Settlement],
-               progress: list[tuple[Job, dict[str, Any]]]) -> list[JobEvent]:
+    def _write(
+        self, batch: list[Settlement], progress: list[tuple[Job, dict[str, Any]]]
+    ) -> list[JobEvent]:
         now = self._clock.now()
         with self._connect() as conn:
             ids = [s.job.id for s in batch] + [job.id for job, _ in progress]
             owned = self._store.lock_owned(conn, ids, self._worker_id)
             events: list[JobEvent] = [
-                after_attempt(s.job, s.outcome, now) if s.outcome is not None
+                after_attempt(s.job, s.outcome, now)
+                if s.outcome is not None
                 else released(s.job, self._worker_id, now)
-                for s in batch if s.job.id in owned
+                for s in batch
+                if s.job.id in owned
             ]
             lost = len(batch) - len(events)
             if lost:
@@ -126,14 +141,21 @@ class Completer:
             events.extend(self._write_progress(conn, progress, owned, now))
         return events
 
-    def _write_progress(self, conn: sa.Connection, progress: list[tuple[Job, dict[str, Any]]],
-                        owned: set[Any], now: Any) -> list[JobEvent]:
+    def _write_progress(
+        self,
+        conn: sa.Connection,
+        progress: list[tuple[Job, dict[str, Any]]],
+        owned: set[Any],
+        now: Any,
+    ) -> list[JobEvent]:
         rows = [(job, p) for job, p in progress if job.id in owned]
         if not rows:
             return []
-        J = schema.jobs
-        stmt = J.update().where(J.c.id == sa.bindparam("b_id")).values(
-            progress=sa.bindparam("p"))
+        stmt = (
+            JOBS.update()
+            .where(JOBS.c.id == sa.bindparam("b_id"))
+            .values(progress=sa.bindparam("p"))
+        )
         conn.execute(stmt, [{"b_id": job.id, "p": p} for job, p in rows])
         events: list[JobEvent] = [
             JobProgress(at=now, job=job.evolve(progress=p), progress=p) for job, p in rows

@@ -34,14 +34,17 @@ Middleware = Callable[[AttemptContext, CallNext], Awaitable[Outcome]]
 def error_type(exc: BaseException) -> str:
     """The exception's qualified class name (builtins unqualified), as metrics label it."""
     cls = type(exc)
-    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 class Executor:
     """Turns an :class:`AttemptContext` into an :class:`Outcome`; never raises for the job."""
 
-    def __init__(self, clock: Clock, pool: ThreadPoolExecutor,
-                 middleware: Sequence[Middleware] = ()) -> None:
+    def __init__(
+        self, clock: Clock, pool: ThreadPoolExecutor, middleware: Sequence[Middleware] = ()
+    ) -> None:
         self.clock = clock
         self.pool = pool
         self.middleware = list(middleware)
@@ -113,17 +116,22 @@ class Executor:
         assert isinstance(directive, Retry)
         if job.attempt >= job.max_attempts:
             return Outcome("discarded", duration, reason=directive.reason)
-        delay = directive.in_ if directive.in_ is not None else ctx.task.policy.retry.delay(
-            job.attempt)
-        return Outcome("retryable", duration, next_at=now + timedelta(seconds=delay),
-                       reason=directive.reason)
+        delay = (
+            directive.in_ if directive.in_ is not None else ctx.task.policy.retry.delay(job.attempt)
+        )
+        return Outcome(
+            "retryable", duration, next_at=now + timedelta(seconds=delay), reason=directive.reason
+        )
 
     def failure(self, ctx: AttemptContext, exc: Exception, duration: float) -> Outcome:
         now = self.clock.now()
         job, policy = ctx.job, ctx.task.policy
         span = trace.get_current_span().get_span_context()
         error = ErrorRecord(
-            attempt=job.attempt, at=now, type=error_type(exc), message=str(exc)[:2000],
+            attempt=job.attempt,
+            at=now,
+            type=error_type(exc),
+            message=str(exc)[:2000],
             traceback="".join(traceback.format_exception(exc))[-8000:],
             trace_id=format(span.trace_id, "032x") if span.is_valid else None,
             span_id=format(span.span_id, "016x") if span.is_valid else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -27,10 +28,8 @@ class Loop:
         while not stopping.is_set():
             if not self.leader_only or is_leader():
                 await self.run_once()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self.interval)
-            except TimeoutError:
-                pass
 
     async def run_once(self) -> None:
         try:
@@ -40,8 +39,12 @@ class Loop:
             now = time.monotonic()
             if now - self._last_logged > 30:
                 self._last_logged = now
-                log.warning("maintenance loop %s failed: %s", self.name,
-                            str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-                            if str(exc) else type(exc).__name__)
+                log.warning(
+                    "maintenance loop %s failed: %s",
+                    self.name,
+                    str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                    if str(exc)
+                    else type(exc).__name__,
+                )
         else:
             self.last_success = time.time()

@@ -22,11 +22,12 @@ from taskward.core.store import CANCEL_PREFIX, QUEUE_PREFIX, WAKEUP_CHANNEL
 log = logging.getLogger("taskward.core.worker")
 
 OnQueues = Callable[[set[str] | None], None]
-OnCancel = Callable[[uuid.UUID], None]
+OnCancel = Callable[[uuid.UUID], object]
 
 
-async def listen_postgres(url: sa.URL, on_queues: OnQueues, on_cancel: OnCancel,
-                          stopping: asyncio.Event) -> None:
+async def listen_postgres(
+    url: sa.URL, on_queues: OnQueues, on_cancel: OnCancel, stopping: asyncio.Event
+) -> None:
     """LISTEN until ``stopping``; reconnect with backoff, waking everyone after a gap."""
     import psycopg
 
@@ -45,25 +46,28 @@ async def listen_postgres(url: sa.URL, on_queues: OnQueues, on_cancel: OnCancel,
         except (psycopg.Error, OSError) as exc:
             if stopping.is_set():
                 return
-            log.warning("wake-up listener lost its connection (%s); reconnecting in %.1fs",
-                        str(exc).strip().splitlines()[0] if str(exc) else type(exc).__name__,
-                        delay)
+            log.warning(
+                "wake-up listener lost its connection (%s); reconnecting in %.1fs",
+                str(exc).strip().splitlines()[0] if str(exc) else type(exc).__name__,
+                delay,
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
 
 def _dispatch(payload: str, on_queues: OnQueues, on_cancel: OnCancel) -> None:
     if payload.startswith(QUEUE_PREFIX):
-        on_queues({payload[len(QUEUE_PREFIX):]})
+        on_queues({payload[len(QUEUE_PREFIX) :]})
     elif payload.startswith(CANCEL_PREFIX):
         try:
-            on_cancel(uuid.UUID(payload[len(CANCEL_PREFIX):]))
+            on_cancel(uuid.UUID(payload[len(CANCEL_PREFIX) :]))
         except ValueError:
             log.warning("ignoring malformed cancel notification %r", payload)
 
 
-async def watch_sqlite(path: str, on_queues: OnQueues, stopping: asyncio.Event,
-                       interval: float = 0.005) -> None:
+async def watch_sqlite(
+    path: str, on_queues: OnQueues, stopping: asyncio.Event, interval: float = 0.005
+) -> None:
     """Wake on any commit by another connection to the same SQLite file."""
     conn = sqlite3.connect(path, timeout=0.1, check_same_thread=False, isolation_level=None)
     try:

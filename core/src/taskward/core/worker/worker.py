@@ -15,7 +15,6 @@ import os
 import secrets
 import signal
 import socket
-
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -122,34 +121,50 @@ class Worker:
         sqlite = self.app.store.dialect == "sqlite"
         self._db_pool = ThreadPoolExecutor(1 if sqlite else 4, thread_name_prefix="taskward-db")
         await self.db(self.app.check_schema)
-        self._job_pool = ThreadPoolExecutor(max(1, sum(self.queues.values())),
-                                            thread_name_prefix="taskward-job")
+        self._job_pool = ThreadPoolExecutor(
+            max(1, sum(self.queues.values())), thread_name_prefix="taskward-job"
+        )
         self._executor = Executor(self.app.clock, self._job_pool, self.middleware)
         self._completer = Completer(
-            connect=self.app.connect, store=self.app.store, clock=self.app.clock,
-            worker_id=self.id, run_in_db=self.db, emit=self.app.emit,
+            connect=self.app.connect,
+            store=self.app.store,
+            clock=self.app.clock,
+            worker_id=self.id,
+            run_in_db=self.db,
+            emit=self.app.emit,
         )
         self._completer.start()
         await self.db(self._register)
-        self.app.bus.emit([WorkerStarted(at=self.app.clock.now(), worker_id=self.id,
-                                         queues=dict(self.queues))])
+        self.app.bus.emit(
+            [WorkerStarted(at=self.app.clock.now(), worker_id=self.id, queues=dict(self.queues))]
+        )
         self._remove_wakeup = self.app.add_wakeup(self._wake_threadsafe)
         if produce:
-            self._tasks += [asyncio.create_task(self._produce(r), name=f"taskward-claim-{r.name}")
-                            for r in self.runners.values()]
+            self._tasks += [
+                asyncio.create_task(self._produce(r), name=f"taskward-claim-{r.name}")
+                for r in self.runners.values()
+            ]
         if maintenance:
             self.loops = self._maintenance_loops()
-            self._tasks += [asyncio.create_task(loop.run(self._stopping, lambda: self.is_leader),
-                                                name=f"taskward-{loop.name}")
-                            for loop in self.loops]
+            self._tasks += [
+                asyncio.create_task(
+                    loop.run(self._stopping, lambda: self.is_leader), name=f"taskward-{loop.name}"
+                )
+                for loop in self.loops
+            ]
             if self.listen:
                 self._tasks.append(asyncio.create_task(self._listen(), name="taskward-wakeup"))
-        log.info("worker %s started on %s (queues: %s)", self.id, self.app.url,
-                 ", ".join(f"{q}={n}" for q, n in self.queues.items()))
+        log.info(
+            "worker %s started on %s (queues: %s)",
+            self.id,
+            self.app.url,
+            ", ".join(f"{q}={n}" for q, n in self.queues.items()),
+        )
 
     async def shutdown(self, grace: float | None = None) -> None:
         """Stop claiming, let running jobs finish for ``grace`` seconds, hand back the rest."""
-        assert self._stopping is not None and self._completer is not None
+        assert self._stopping is not None
+        assert self._completer is not None
         grace = self.shutdown_grace if grace is None else grace
         self._stopping.set()
         for runner in self.runners.values():
@@ -174,7 +189,8 @@ class Worker:
         if self._remove_wakeup is not None:
             self._remove_wakeup()
         self.app.bus.emit([WorkerStopped(at=self.app.clock.now(), worker_id=self.id)])
-        assert self._db_pool is not None and self._job_pool is not None
+        assert self._db_pool is not None
+        assert self._job_pool is not None
         self._db_pool.shutdown(wait=True)
         self._job_pool.shutdown(wait=False, cancel_futures=True)
         log.info("worker %s stopped", self.id)
@@ -230,8 +246,12 @@ class Worker:
                 try:
                     started = await self.db(self._claim, runner.name, want)
                 except Exception as exc:
-                    log.warning("claim on queue %s failed (%s); retrying in %.1fs",
-                                runner.name, _reason(exc), delay)
+                    log.warning(
+                        "claim on queue %s failed (%s); retrying in %.1fs",
+                        runner.name,
+                        _reason(exc),
+                        delay,
+                    )
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
                     continue
@@ -256,8 +276,12 @@ class Worker:
         if task is None:
             coro = self._unknown_task(runner, started)
         else:
-            ctx = AttemptContext(job=job, task=task, worker_id=self.id,
-                                 report_progress=self._completer_or_fail().progress)
+            ctx = AttemptContext(
+                job=job,
+                task=task,
+                worker_id=self.id,
+                report_progress=self._completer_or_fail().progress,
+            )
             coro = self._attempt(runner, ctx)
         t = asyncio.create_task(coro)
         if task is not None:
@@ -289,13 +313,19 @@ class Worker:
 
         job = started.job
         exc = UnknownTaskError(job.task, list(self.app.tasks))
-        error = ErrorRecord(attempt=job.attempt, at=self.app.clock.now(),
-                            type="taskward.UnknownTask", message=str(exc), traceback="")
+        error = ErrorRecord(
+            attempt=job.attempt,
+            at=self.app.clock.now(),
+            type="taskward.UnknownTask",
+            message=str(exc),
+            traceback="",
+        )
         if job.attempt >= job.max_attempts:
             outcome = Outcome("discarded", 0.0, error=error)
         else:
-            outcome = Outcome("retryable", 0.0, error=error,
-                              next_at=self.app.clock.now() + timedelta(seconds=60))
+            outcome = Outcome(
+                "retryable", 0.0, error=error, next_at=self.app.clock.now() + timedelta(seconds=60)
+            )
         self._completer_or_fail().settle(job, outcome)
         runner.running -= 1
         runner.wake.set()
@@ -320,8 +350,14 @@ class Worker:
 
     def _register(self) -> None:
         with self.app.connect() as conn:
-            self.app.store.register_worker(conn, self.id, socket.gethostname(), os.getpid(),
-                                           dict(self.queues), self.app.clock.now())
+            self.app.store.register_worker(
+                conn,
+                self.id,
+                socket.gethostname(),
+                os.getpid(),
+                dict(self.queues),
+                self.app.clock.now(),
+            )
 
     def _unregister(self) -> None:
         with self.app.connect() as conn:
@@ -332,10 +368,12 @@ class Worker:
         with self.app.connect() as conn:
             if not self.app.store.heartbeat(conn, self.id, now):
                 log.warning("worker %s was presumed dead; registering again", self.id)
-                self.app.store.register_worker(conn, self.id, socket.gethostname(), os.getpid(),
-                                               dict(self.queues), now)
+                self.app.store.register_worker(
+                    conn, self.id, socket.gethostname(), os.getpid(), dict(self.queues), now
+                )
             self.is_leader = self.app.store.try_lease(
-                conn, LEADER_LEASE, self.id, now, now + timedelta(seconds=self.rescue_after))
+                conn, LEADER_LEASE, self.id, now, now + timedelta(seconds=self.rescue_after)
+            )
             self._paused = self.app.store.paused_queues(conn)
 
     def _release_leadership(self) -> None:
@@ -402,7 +440,8 @@ class Worker:
                 self._loop.call_soon_threadsafe(self._wake, queues)
 
     def _install_signals(self) -> None:
-        assert self._loop is not None and self._stop_requested is not None
+        assert self._loop is not None
+        assert self._stop_requested is not None
         stop, loop = self._stop_requested, self._loop
         signals_seen = 0
 
@@ -410,8 +449,10 @@ class Worker:
             nonlocal signals_seen
             signals_seen += 1
             if signals_seen == 1:
-                log.info("received %s: finishing running jobs (again to hand them back now)",
-                         signal.Signals(signum).name)
+                log.info(
+                    "received %s: finishing running jobs (again to hand them back now)",
+                    signal.Signals(signum).name,
+                )
                 stop.set()
             else:
                 self.shutdown_grace = 0
@@ -425,13 +466,12 @@ class Worker:
 def _normalise_queues(queues: Mapping[str, int] | Iterable[str] | None) -> dict[str, int]:
     if queues is None:
         return {"default": 10}
-    if isinstance(queues, Mapping):
-        result = dict(queues)
-    else:
-        result = {name: 10 for name in queues}
+    result = dict(queues) if isinstance(queues, Mapping) else dict.fromkeys(queues, 10)
     for name, limit in result.items():
         if not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"queue {name!r}: concurrency must be a positive integer, got {limit!r}")
+            raise ValueError(
+                f"queue {name!r}: concurrency must be a positive integer, got {limit!r}"
+            )
     if not result:
         raise ValueError("a worker needs at least one queue")
     return result
@@ -440,6 +480,3 @@ def _normalise_queues(queues: Mapping[str, int] | Iterable[str] | None) -> dict[
 def _reason(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-
-

@@ -44,24 +44,47 @@ def upgrade() -> None:
         sa.Column("trace_id", sa.String(32)),
         sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
-    where_available = {"postgresql_where": _AVAILABLE, "sqlite_where": _AVAILABLE}
     waiting = sa.text("state IN ('scheduled', 'retryable')")
     executing = sa.text("state = 'executing'")
     has_key = sa.text("unique_key IS NOT NULL")
     has_trace = sa.text("trace_id IS NOT NULL")
     op.create_index(
-        "taskward_jobs_claim_idx", "taskward_jobs", ["queue", "priority", "scheduled_at", "id"],
-        **where_available,
+        "taskward_jobs_claim_idx",
+        "taskward_jobs",
+        ["queue", "priority", "scheduled_at", "id"],
+        postgresql_where=_AVAILABLE,
+        sqlite_where=_AVAILABLE,
     )
-    op.create_index("taskward_jobs_stage_idx", "taskward_jobs", ["scheduled_at"],
-                    postgresql_where=waiting, sqlite_where=waiting)
-    op.create_index("taskward_jobs_executing_idx", "taskward_jobs", ["attempted_by"],
-                    postgresql_where=executing, sqlite_where=executing)
+    op.create_index(
+        "taskward_jobs_stage_idx",
+        "taskward_jobs",
+        ["scheduled_at"],
+        postgresql_where=waiting,
+        sqlite_where=waiting,
+    )
+    op.create_index(
+        "taskward_jobs_executing_idx",
+        "taskward_jobs",
+        ["attempted_by"],
+        postgresql_where=executing,
+        sqlite_where=executing,
+    )
     op.create_index("taskward_jobs_state_queue_idx", "taskward_jobs", ["state", "queue"])
-    op.create_index("taskward_jobs_unique_idx", "taskward_jobs", ["unique_key"], unique=True,
-                    postgresql_where=has_key, sqlite_where=has_key)
-    op.create_index("taskward_jobs_trace_idx", "taskward_jobs", ["trace_id"],
-                    postgresql_where=has_trace, sqlite_where=has_trace)
+    op.create_index(
+        "taskward_jobs_unique_idx",
+        "taskward_jobs",
+        ["unique_key"],
+        unique=True,
+        postgresql_where=has_key,
+        sqlite_where=has_key,
+    )
+    op.create_index(
+        "taskward_jobs_trace_idx",
+        "taskward_jobs",
+        ["trace_id"],
+        postgresql_where=has_trace,
+        sqlite_where=has_trace,
+    )
     op.create_index("taskward_jobs_finished_idx", "taskward_jobs", ["finished_at"])
 
     op.create_table(
@@ -118,6 +141,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("taskward_job_logs", "taskward_leases", "taskward_queues",
-                  "taskward_workers", "taskward_job_events", "taskward_jobs"):
+    for table in (
+        "taskward_job_logs",
+        "taskward_leases",
+        "taskward_queues",
+        "taskward_workers",
+        "taskward_job_events",
+        "taskward_jobs",
+    ):
         op.drop_table(table)

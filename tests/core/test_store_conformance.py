@@ -8,8 +8,15 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from taskward.core import FakeClock, InvalidJobError, JobState, Taskward, UnknownTaskError, Unique
-from taskward.core import schema
+from taskward.core import (
+    FakeClock,
+    InvalidJobError,
+    JobState,
+    Taskward,
+    Unique,
+    UnknownTaskError,
+    schema,
+)
 from taskward.core.testing import EventRecorder
 
 
@@ -135,7 +142,7 @@ def test_invalid_enqueues_name_the_field_and_write_nothing(app: Taskward) -> Non
             call()
         assert info.value.field == field, info.value
         assert field in str(info.value)
-    with pytest.raises(UnknownTaskError, match="no.such.task"):
+    with pytest.raises(UnknownTaskError, match=r"no\.such\.task"):
         app.enqueue("no.such.task")
     # a bad job in a batch rejects the whole batch
     with pytest.raises(InvalidJobError):
@@ -215,10 +222,9 @@ def test_enqueue_in_the_callers_transaction(app: Taskward) -> None:
         job = welcome.options(connection=conn).enqueue(1)
         trans.rollback()
     assert _count(app) == 0
-    with app.engine.connect() as conn:
-        with conn.begin():
-            job = welcome.options(connection=conn).enqueue(2)
-            assert recorder.names(job.id) == []  # nothing emitted before commit
+    with app.engine.connect() as conn, conn.begin():
+        job = welcome.options(connection=conn).enqueue(2)
+        assert recorder.names(job.id) == []  # nothing emitted before commit
     assert app.get_job(job.id).args == [2]
     assert recorder.names(job.id) == ["taskward.job.inserted"]
     assert len(recorder.names()) == 1

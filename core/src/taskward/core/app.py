@@ -29,12 +29,14 @@ from taskward.core.events import (
 )
 from taskward.core.job import Job
 from taskward.core.retry import Backoff, ExceptionTypes, Exponential, RetryPolicy
+from taskward.core.schedules import Schedules
 from taskward.core.states import WAITING, JobState
 from taskward.core.store import store_for
 from taskward.core.task import EnqueueOptions, JobSpec, Task, TaskPolicy, Unique
 
 if TYPE_CHECKING:
-    from taskward.core.worker import Worker
+    from taskward.core.worker import Middleware, Worker
+    from taskward.core.worker.loops import Loop
 
 J = schema.jobs
 EnqueueHook = Callable[[Sequence[Job], Callable[[Sequence[Job]], list[Job]]], list[Job]]
@@ -57,12 +59,17 @@ class Taskward:
         self.tasks: dict[str, Task[Any, Any]] = {}
         self.allow_unregistered = allow_unregistered
         self.enqueue_hooks: list[EnqueueHook] = []
+        #: Middleware every worker of this app runs outermost (instrumentation adds its own).
+        self.middleware: list[Middleware] = []
         self._wakeups: list[Callable[[set[str]], None]] = []
         # Events of jobs enqueued in a caller's transaction, emitted when it commits.
         self._pending_events: weakref.WeakKeyDictionary[sa.Connection, list[JobEvent]] = (
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
+        #: Cron schedules, fired by the leader (see :mod:`taskward.core.schedules`).
+        self.schedules = Schedules(self)
+        self.store.transition_hooks.append(self.schedules.record_success)
 
     @property
     def url(self) -> str:
@@ -314,6 +321,10 @@ class Taskward:
         from taskward.core.worker import Worker
 
         return Worker(self, queues, **options)
+
+    def maintenance_loops(self, worker: Worker) -> list[Loop]:
+        """Loops the features add to every worker's maintenance (the scheduler, ...)."""
+        return self.schedules.loops(worker)
 
     def close(self) -> None:
         self.bus.close()

@@ -113,7 +113,10 @@ class EventBus:
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
             self._subs = [s for s in self._subs if s is not sub]
-        sub.queue.put(None)
+        try:
+            sub.queue.put_nowait(None)
+        except queue.Full:  # stuck: never wait for it, leave its daemon thread behind
+            log.warning("event subscriber %r is stuck; abandoning it", sub.name)
 
     def emit(self, events: Sequence[Event]) -> None:
         """Hand a batch of committed events to every subscriber; never blocks."""

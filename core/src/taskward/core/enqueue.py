@@ -83,6 +83,10 @@ def _check_json(field: str, value: Any) -> None:
 
 def _unique_key(spec: JobSpec, policy: TaskPolicy, queue: str, now: datetime) -> str | None:
     unique = policy.unique
+    if spec.options.held_key is not None:
+        if spec.options.unique_key is not None:
+            raise InvalidJobError("held_key", "give either unique_key= or held_key=, not both")
+        return held_key(spec.options.held_key)
     if spec.options.unique_key is not None:
         key = spec.options.unique_key
     elif unique is None:

@@ -66,3 +66,18 @@ class JobTimeoutError(TaskwardError, TimeoutError):
 
 class JobCancelledError(TaskwardError):
     """The job was cancelled while it was running."""
+
+
+class InvalidScheduleError(TaskwardError, ValueError):
+    """The schedule is not valid; nothing was registered."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        super().__init__(f"invalid schedule {name!r}: {problem}")
+
+
+class ScheduleNotFoundError(TaskwardError, LookupError):
+    """No schedule has that name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no schedule named {name!r}")

@@ -25,7 +25,12 @@ taskward.worker.started         WorkerStarted         worker_id, queues
 taskward.worker.stopped         WorkerStopped         worker_id
 taskward.queue.paused           QueuePaused           queue
 taskward.queue.resumed          QueueResumed          queue
+taskward.queue.claimed          QueueClaimed          queue, worker_id, count, duration, error
 ==============================  ====================  =====================================
+
+``taskward.queue.claimed`` reports one claim round trip (for claim metrics); it is
+not a job transition and is not written to the outbox. Finish events also carry
+``span``, the attempt's span ids (exemplars, log and trace links); not in the outbox.
 
 ``job`` on every job event is the snapshot *after* the transition.
 """
@@ -37,7 +42,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from taskward.core.job import Job
-from taskward.core.outcomes import ErrorRecord
+from taskward.core.outcomes import ErrorRecord, SpanRef
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +84,7 @@ class JobStarted(JobEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Finished(JobEvent):
     duration: float | None = None
+    span: SpanRef | None = None
 
     def payload(self) -> dict[str, Any]:
         return {"duration": self.duration}
@@ -210,6 +216,18 @@ class QueuePaused(Event):
 class QueueResumed(Event):
     name: ClassVar[str] = "taskward.queue.resumed"
     queue: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueClaimed(Event):
+    """One claim round trip of a worker: ``count`` jobs in ``duration`` s, or ``error``."""
+
+    name: ClassVar[str] = "taskward.queue.claimed"
+    queue: str
+    worker_id: str
+    count: int
+    duration: float
+    error: str | None = None
 
 
 FINISH_EVENTS: tuple[type[JobEvent], ...] = (

@@ -74,6 +74,15 @@ class ErrorRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SpanRef:
+    """The ids of an attempt's span, for telemetry that runs after the span ended."""
+
+    trace_id: str
+    span_id: str
+    sampled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What one attempt came to; the retry policy already decided ``next_at``."""
 
@@ -83,6 +92,8 @@ class Outcome:
     error: ErrorRecord | None = None
     next_at: datetime | None = None
     reason: str | None = None
+    #: The attempt's span while the handler ran (None without a valid span).
+    span: SpanRef | None = None
 
     @property
     def failed(self) -> bool:

@@ -10,33 +10,66 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 metadata = sa.MetaData()
 
 
+class _SQLiteUTCText(sqlite.DATETIME):
+    """SQLite's DATETIME column with the conversion left to :class:`UTCDateTime`."""
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
+
+
 class UTCDateTime(sa.TypeDecorator[datetime]):
-    """An aware UTC datetime on every dialect."""
+    """An aware UTC datetime on every dialect (naive values are refused).
+
+    On SQLite the value is stored as naive UTC ISO text, always with microseconds,
+    in the format SQLAlchemy's own DATETIME writes, so text order is time order.
+    The conversions are done here in one step, with the C ``isoformat`` and
+    ``fromisoformat``, because they run for every timestamp of every job.
+    """
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return _SQLiteUTCText()
+        return dialect.type_descriptor(self.impl)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
+        if dialect.name == "sqlite":
+            return sqlite_time(value)
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: Taskward stores aware UTC times")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if isinstance(value, str):
-            value = datetime.fromisoformat(value)
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
         assert isinstance(value, datetime)
+        if value.tzinfo is UTC:
+            return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def sqlite_time(value: datetime) -> str:
+    """An aware datetime as SQLite stores it: naive UTC ISO text with microseconds."""
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Taskward stores aware UTC times")
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -166,3 +199,50 @@ sa.Index(
 sa.Index("taskward_jobs_finished_idx", jobs.c.finished_at)
 sa.Index("taskward_job_events_job_idx", job_events.c.job_id)
 sa.Index("taskward_job_logs_ts_idx", job_logs.c.ts)
+
+# -- schedules, workflows and limits (revision 0002) ------------------------------------
+
+schedules = sa.Table(
+    "taskward_schedules",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("cron", sa.String(255), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("task", sa.String(255), nullable=False),
+    sa.Column("paused", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("last_fire_at", UTCDateTime()),
+    sa.Column("next_fire_at", UTCDateTime()),
+    sa.Column("last_success_at", UTCDateTime()),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+workflow_jobs = sa.Table(
+    "taskward_workflow_jobs",
+    metadata,
+    sa.Column("job_id", sa.Uuid(), primary_key=True),
+    sa.Column("workflow_id", sa.Uuid(), nullable=False),
+    sa.Column("step", sa.String(255)),
+    sa.Column("on_dependency_failure", sa.String(16), nullable=False),
+    sa.Column("not_before", UTCDateTime()),
+)
+
+job_dependencies = sa.Table(
+    "taskward_job_dependencies",
+    metadata,
+    sa.Column("job_id", sa.Uuid(), primary_key=True),
+    sa.Column("depends_on", sa.Uuid(), primary_key=True),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("spawned", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+
+limit_buckets = sa.Table(
+    "taskward_limit_buckets",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("tokens", sa.Float(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+sa.Index("taskward_workflow_jobs_workflow_idx", workflow_jobs.c.workflow_id)
+sa.Index("taskward_job_dependencies_depends_on_idx", job_dependencies.c.depends_on)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
@@ -62,6 +62,14 @@ class EnqueueOptions:
     tags: tuple[str, ...] = ()
     meta: Mapping[str, Any] | None = None
     unique_key: str | None = None
+    #: A unique key kept even after the job finishes: the job is never inserted twice
+    #: (schedule firings, idempotency keys). Exclusive with ``unique_key``.
+    held_key: str | None = None
+    #: Jobs this one waits for: existing jobs (``Job`` or id), or specs enqueued in the
+    #: same ``enqueue_many`` call. See :mod:`taskward.core.workflows`.
+    depends_on: Sequence[Any] = ()
+    #: When a dependency is discarded or cancelled: ``"cancel"`` this job too, or ``"run"`` it.
+    on_dependency_failure: str = "cancel"
     connection: sa.Connection | None = None
 
 

@@ -1,20 +1,75 @@
-"""PostgreSQL: ``SKIP LOCKED`` claims and ``LISTEN/NOTIFY`` wake-ups."""
+"""PostgreSQL: ``SKIP LOCKED`` claims and ``LISTEN/NOTIFY`` wake-ups.
+
+Batched writes cost one statement whatever the batch size. New jobs and outbox
+rows are streamed with ``COPY``; a settlement's updates travel as one JSON array
+that ``jsonb_array_elements`` turns back into rows for one ``UPDATE ... FROM``.
+Both measured several times faster than ``executemany`` (one execution per row)
+or ``unnest`` of per-column arrays (slow to adapt in Python).
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.dml import Insert
 
+from taskward.core._json import dumps
+from taskward.core.events import JobEvent
+from taskward.core.job import Job
+from taskward.core.store._rows import EVENT_COLUMNS, INSERT_COLUMNS, UPDATE_COLUMNS, RowCodec
 from taskward.core.store.sql import SqlStore
 
 WAKEUP_CHANNEL = "taskward_wakeup"
 QUEUE_PREFIX = "q:"
 CANCEL_PREFIX = "c:"
+
+#: SQL types of the columns a settlement updates (JSON ones stay ``jsonb``).
+UPDATE_TYPES = {
+    "attempt": "int4",
+    "scheduled_at": "timestamptz",
+    "attempted_at": "timestamptz",
+    "finished_at": "timestamptz",
+    "errors": "jsonb",
+    "result": "jsonb",
+    "progress": "jsonb",
+    "cancel_requested": "bool",
+}
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: Taskward stores aware UTC times")
+    return value
+
+
+def _iso(value: datetime) -> str:
+    return _aware(value).isoformat()
+
+
+#: Rows for COPY (text format: psycopg renders each value, the server parses JSON text).
+COPY_CODEC = RowCodec(uuid=lambda value: value, time=_aware)
+#: Rows inside one JSON document (ids and times as text, JSON values as they are).
+JSON_CODEC = RowCodec(uuid=str, time=_iso, json=lambda value: value)
+
+
+def _element(index: int, column: str) -> str:
+    kind = UPDATE_TYPES.get(column, "text")
+    return f"r->{index}" if kind == "jsonb" else f"(r->>{index})::{kind}"
+
+
+COPY_JOBS = f"COPY taskward_jobs ({', '.join(INSERT_COLUMNS)}) FROM STDIN"
+COPY_EVENTS = f"COPY taskward_job_events ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
+UPDATE_JOBS = (
+    "UPDATE taskward_jobs AS j SET "
+    + ", ".join(f"{c} = {_element(i, c)}" for i, c in enumerate(UPDATE_COLUMNS))
+    + " FROM jsonb_array_elements(%s::jsonb) AS r"
+    + f" WHERE j.id = (r->>{len(UPDATE_COLUMNS)})::uuid"
+)
 
 
 class PostgresStore(SqlStore):
@@ -22,6 +77,17 @@ class PostgresStore(SqlStore):
 
     def _insert_into(self, table: sa.Table) -> Insert:
         return insert(table)
+
+    def _insert_jobs(self, conn: sa.Connection, jobs: Sequence[Job]) -> None:
+        _copy(conn, COPY_JOBS, [COPY_CODEC.job(j) for j in jobs])
+
+    def _update_jobs(self, conn: sa.Connection, jobs: Sequence[Job]) -> None:
+        # One UPDATE touches a row once: keep the last snapshot of a job, as a loop would.
+        rows = {j.id: JSON_CODEC.update(j) for j in jobs}
+        conn.exec_driver_sql(UPDATE_JOBS, (dumps(list(rows.values())),))
+
+    def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+        _copy(conn, COPY_EVENTS, [COPY_CODEC.event(e) for e in events])
 
     def _lock_for_claim(self, select: sa.Select[Any]) -> sa.Select[Any]:
         return select.with_for_update(skip_locked=True)
@@ -35,3 +101,20 @@ class PostgresStore(SqlStore):
 
     def notify_cancel(self, conn: sa.Connection, job_id: uuid.UUID) -> None:
         conn.execute(sa.select(sa.func.pg_notify(WAKEUP_CHANNEL, f"{CANCEL_PREFIX}{job_id}")))
+
+
+def _copy(conn: sa.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """``COPY ... FROM STDIN`` on the connection's transaction, errors as SQLAlchemy's."""
+    dbapi = conn.dialect.loaded_dbapi
+    raw = conn.connection.dbapi_connection
+    try:
+        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except dbapi.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, raw, None)
+        if lost:
+            conn.invalidate(exc)
+        raise sa.exc.DBAPIError.instance(
+            sql, None, exc, dbapi.Error, connection_invalidated=lost, dialect=conn.dialect
+        ) from exc

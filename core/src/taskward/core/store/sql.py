@@ -9,9 +9,9 @@ same transaction and return them; callers emit them after commit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.sql.dml import Insert
@@ -20,19 +20,26 @@ from taskward.core import schema
 from taskward.core.events import Event, JobEvent, JobInserted, JobStaged, JobStarted
 from taskward.core.job import Job
 from taskward.core.states import JobState
-from taskward.core.store._rows import (
-    UPDATE_COLUMNS,
-    event_values,
-    insert_values,
-    job_from_row,
-    update_values,
-)
+from taskward.core.store._rows import insert_values, job_from_row
 
 J = schema.jobs
 E = schema.job_events
 W = schema.workers
 Q = schema.queues
 L = schema.leases
+
+#: Runs inside ``write_transitions``' transaction with its events; may write more there.
+TransitionHook = Callable[[sa.Connection, Sequence[JobEvent]], None]
+
+
+class ClaimLimiter(Protocol):
+    """Picks what a claim may take under rate and concurrency limits (inside its transaction)."""
+
+    def choose(
+        self, conn: sa.Connection, queue: str, limit: int, now: datetime
+    ) -> list[uuid.UUID] | None:
+        """Ids to claim (locked), or ``None`` when no limit applies to ``queue``."""
+        ...
 
 
 class SqlStore:
@@ -42,15 +49,26 @@ class SqlStore:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        self._update_stmt = (
-            J.update()
-            .where(J.c.id == sa.bindparam("b_id"))
-            .values({c: sa.bindparam(c) for c in UPDATE_COLUMNS})
-        )
+        #: Workflow dependencies and schedule bookkeeping hook in here.
+        self.transition_hooks: list[TransitionHook] = []
+        #: Set only when limits are configured; the plain claim never consults it.
+        self.claim_limiter: ClaimLimiter | None = None
 
     # -- dialect hooks -------------------------------------------------------------
     def _insert_into(self, table: sa.Table) -> Insert:
         """An INSERT with the dialect's ``ON CONFLICT`` support."""
+        raise NotImplementedError
+
+    def _insert_jobs(self, conn: sa.Connection, jobs: Sequence[Job]) -> None:
+        """Insert new jobs (none with a unique key), batched."""
+        raise NotImplementedError
+
+    def _update_jobs(self, conn: sa.Connection, jobs: Sequence[Job]) -> None:
+        """Write the changed columns of each job snapshot, batched."""
+        raise NotImplementedError
+
+    def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+        """Append events to the outbox, batched."""
         raise NotImplementedError
 
     def _lock_for_claim(self, select: sa.Select[Any]) -> sa.Select[Any]:
@@ -83,7 +101,7 @@ class SqlStore:
             }
             jobs = [j for j in jobs if j.id in inserted]
         else:
-            conn.execute(J.insert(), [insert_values(j) for j in jobs])
+            self._insert_jobs(conn, jobs)
         events: list[JobEvent] = [JobInserted(at=now, job=j) for j in jobs]
         self.write_events(conn, events)
         self.notify(conn, {j.queue for j in jobs if j.state is JobState.AVAILABLE})
@@ -98,7 +116,12 @@ class SqlStore:
         self, conn: sa.Connection, queue: str, worker_id: str, limit: int, now: datetime
     ) -> list[JobStarted]:
         """Move up to ``limit`` available jobs of ``queue`` to executing, best first."""
-        ids = self._lock_for_claim(
+        chosen = None
+        if self.claim_limiter is not None:
+            chosen = self.claim_limiter.choose(conn, queue, limit, now)
+            if chosen == []:
+                return []
+        ids = chosen or self._lock_for_claim(
             sa.select(J.c.id)
             .where(J.c.state == "available", J.c.queue == queue, J.c.scheduled_at <= now)
             .order_by(J.c.priority, J.c.scheduled_at, J.c.id)
@@ -154,18 +177,26 @@ class SqlStore:
         stmt = self._lock_rows(sa.select(J).where(where).order_by(J.c.id).limit(limit))
         return [job_from_row(r) for r in conn.execute(stmt).mappings()]
 
-    def write_transitions(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
-        """Persist each event's job snapshot and the events themselves, batched."""
+    def write_transitions(
+        self, conn: sa.Connection, events: Sequence[JobEvent], *, hooks: bool = True
+    ) -> None:
+        """Persist each event's job snapshot and the events themselves, batched.
+
+        ``hooks=False`` skips :attr:`transition_hooks` (for a hook's own writes).
+        """
         if not events:
             return
-        conn.execute(self._update_stmt, [update_values(e.job) for e in events])
+        self._update_jobs(conn, [e.job for e in events])
         self.write_events(conn, events)
         self.notify(conn, {e.job.queue for e in events if e.job.state is JobState.AVAILABLE})
+        if hooks:
+            for hook in self.transition_hooks:
+                hook(conn, events)
 
     def write_events(self, conn: sa.Connection, events: Sequence[Event]) -> None:
-        rows = [event_values(e) for e in events if isinstance(e, JobEvent)]
+        rows = [e for e in events if isinstance(e, JobEvent)]
         if rows:
-            conn.execute(schema.job_events.insert(), rows)
+            self._insert_events(conn, rows)
 
     def stage(self, conn: sa.Connection, now: datetime, limit: int = 5000) -> list[JobStaged]:
         """Make due scheduled and retryable jobs available."""

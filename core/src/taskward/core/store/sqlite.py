@@ -1,12 +1,35 @@
-"""SQLite: one writer at a time (``BEGIN IMMEDIATE``), so claims need no row locks."""
+"""SQLite: one writer at a time (``BEGIN IMMEDIATE``), so claims need no row locks.
+
+Batched writes go straight to the driver's ``executemany``, which loops in C over
+rows already encoded by :class:`RowCodec`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from operator import attrgetter
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.sql.dml import Insert
 
+from taskward.core.events import JobEvent
+from taskward.core.job import Job
+from taskward.core.schema import job_events, jobs, sqlite_time
+from taskward.core.store._rows import EVENT_COLUMNS, INSERT_COLUMNS, UPDATE_COLUMNS, RowCodec
 from taskward.core.store.sql import SqlStore
+
+CODEC = RowCodec(uuid=attrgetter("hex"), time=sqlite_time)
+
+
+def _insert_sql(table: sa.Table, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+INSERT_JOBS = _insert_sql(jobs, INSERT_COLUMNS)
+INSERT_EVENTS = _insert_sql(job_events, EVENT_COLUMNS)
+UPDATE_JOBS = f"UPDATE {jobs.name} SET {', '.join(f'{c} = ?' for c in UPDATE_COLUMNS)} WHERE id = ?"
 
 
 class SqliteStore(SqlStore):
@@ -14,3 +37,16 @@ class SqliteStore(SqlStore):
 
     def _insert_into(self, table: sa.Table) -> Insert:
         return insert(table)
+
+    def _insert_jobs(self, conn: sa.Connection, jobs: Sequence[Job]) -> None:
+        _many(conn, INSERT_JOBS, [CODEC.job(j) for j in jobs])
+
+    def _update_jobs(self, conn: sa.Connection, jobs: Sequence[Job]) -> None:
+        _many(conn, UPDATE_JOBS, [CODEC.update(j) for j in jobs])
+
+    def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+        _many(conn, INSERT_EVENTS, [CODEC.event(e) for e in events])
+
+
+def _many(conn: sa.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]

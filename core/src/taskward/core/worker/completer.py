@@ -137,9 +137,10 @@ class Completer:
             lost = len(batch) - len(events)
             if lost:
                 log.warning("%d jobs were rescued by another worker before they settled", lost)
+            # Progress first: its events must come before the attempt's end in the outbox.
+            reported = self._write_progress(conn, progress, owned, now)
             self._store.write_transitions(conn, events)
-            events.extend(self._write_progress(conn, progress, owned, now))
-        return events
+        return [*reported, *events]
 
     def _write_progress(
         self,

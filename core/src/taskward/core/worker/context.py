@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from taskward.core.errors import TaskwardError
 from taskward.core.job import Job
+from taskward.core.worker.storable import check_storable
 
 if TYPE_CHECKING:
     from taskward.core.task import Task
@@ -38,7 +39,12 @@ class AttemptContext:
         return self.cancel_requested.is_set()
 
     def set_progress(self, **progress: Any) -> None:
-        """Record progress (any JSON fields); persisted and emitted without blocking."""
+        """Record progress (any JSON fields); persisted and emitted without blocking.
+
+        The attempt's snapshot carries it too, so settling the job keeps the last value.
+        """
+        check_storable("progress", progress)
+        self.job = self.job.evolve(progress=progress)
         self.report_progress(self.job, progress)
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
 import logging
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,8 +22,17 @@ from opentelemetry import trace
 
 from taskward.core.clock import Clock
 from taskward.core.errors import JobCancelledError, JobTimeoutError
-from taskward.core.outcomes import Cancel, Directive, ErrorRecord, Outcome, Retry, Snooze
+from taskward.core.outcomes import (
+    Cancel,
+    Directive,
+    ErrorRecord,
+    Outcome,
+    Retry,
+    Snooze,
+    SpanRef,
+)
 from taskward.core.worker.context import AttemptContext, reset_current, set_current
+from taskward.core.worker.storable import check_storable, storable_text
 
 log = logging.getLogger("taskward.core.worker")
 
@@ -37,6 +46,18 @@ def error_type(exc: BaseException) -> str:
     if cls.__module__ == "builtins":
         return cls.__qualname__
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def current_span_ref() -> SpanRef | None:
+    """The current span's ids (None without a valid span, e.g. no SDK installed)."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return SpanRef(
+        format(context.trace_id, "032x"),
+        format(context.span_id, "016x"),
+        context.trace_flags.sampled,
+    )
 
 
 class Executor:
@@ -53,7 +74,7 @@ class Executor:
         token = set_current(ctx)
         started = time.perf_counter()
         try:
-            call: CallNext = lambda: self._invoke(ctx)  # noqa: E731
+            call: CallNext = lambda: self._stamped(ctx)  # noqa: E731
             for mw in reversed(self.middleware):
                 call = _wrap(mw, ctx, call)
             return await call()
@@ -63,13 +84,23 @@ class Executor:
         finally:
             reset_current(token)
 
+    async def _stamped(self, ctx: AttemptContext) -> Outcome:
+        """The outcome, carrying the span that was current around the handler.
+
+        Telemetry off the call stack (metrics exemplars on the bus thread) reads it
+        from the finish event, where the span itself is no longer current.
+        """
+        span = current_span_ref()
+        outcome = await self._invoke(ctx)
+        return replace(outcome, span=span) if span is not None else outcome
+
     async def _invoke(self, ctx: AttemptContext) -> Outcome:
         started = time.perf_counter()
         try:
             value = await self._call(ctx)
             if isinstance(value, Directive):
                 raise value
-            json.dumps(value, allow_nan=False)
+            check_storable("result", value)
         except Directive as directive:
             return self.directive(ctx, directive, time.perf_counter() - started)
         except JobCancelledError as exc:
@@ -80,31 +111,10 @@ class Executor:
 
     async def _call(self, ctx: AttemptContext) -> Any:
         job, fn = ctx.job, ctx.task.fn
-        timeout = job.timeout
         if ctx.task.is_async:
-            try:
-                async with asyncio.timeout(timeout):
-                    return await fn(*job.args, **job.kwargs)
-            except TimeoutError:
-                ctx.cancel_requested.set()
-                raise JobTimeoutError(timeout or 0) from None
-            except asyncio.CancelledError:
-                if _cancelled_on_request(ctx):
-                    raise JobCancelledError("cancelled while running") from None
-                raise
+            return await _until_deadline(ctx, fn(*job.args, **job.kwargs))
         cfuture = self.pool.submit(contextvars.copy_context().run, fn, *job.args, **job.kwargs)
-        try:
-            async with asyncio.timeout(timeout):
-                return await asyncio.wrap_future(cfuture)
-        except TimeoutError:
-            ctx.cancel_requested.set()
-            ctx.lingering = _linger(cfuture)
-            raise JobTimeoutError(timeout or 0) from None
-        except asyncio.CancelledError:
-            ctx.lingering = _linger(cfuture)
-            if _cancelled_on_request(ctx):
-                raise JobCancelledError("cancelled while running") from None
-            raise
+        return await _until_deadline(ctx, asyncio.wrap_future(cfuture), cfuture)
 
     def directive(self, ctx: AttemptContext, directive: Directive, duration: float) -> Outcome:
         now = self.clock.now()
@@ -131,8 +141,8 @@ class Executor:
             attempt=job.attempt,
             at=now,
             type=error_type(exc),
-            message=str(exc)[:2000],
-            traceback="".join(traceback.format_exception(exc))[-8000:],
+            message=storable_text(str(exc)[:2000]),
+            traceback=storable_text("".join(traceback.format_exception(exc))[-8000:]),
             trace_id=format(span.trace_id, "032x") if span.is_valid else None,
             span_id=format(span.span_id, "016x") if span.is_valid else None,
         )
@@ -151,14 +161,44 @@ def _wrap(mw: Middleware, ctx: AttemptContext, call_next: CallNext) -> CallNext:
     return lambda: mw(ctx, call_next)
 
 
-def _cancelled_on_request(ctx: AttemptContext) -> bool:
-    """A cancellation we asked for (job cancelled) rather than worker shutdown."""
-    if not ctx.cancel_requested.is_set():
-        return False
+async def _until_deadline(
+    ctx: AttemptContext, work: Awaitable[Any], cfuture: Future[Any] | None = None
+) -> Any:
+    """Await the handler; at its timeout, or when the job is cancelled, stop waiting.
+
+    The cancel flag is set before the handler is interrupted, so an async handler's
+    cleanup (and a sync handler polling ``cancelled``) can tell. A sync handler's
+    thread cannot be stopped: it is left running as ``ctx.lingering``. Only our own
+    deadline becomes :class:`JobTimeoutError`; a ``TimeoutError`` the handler raises
+    itself is an ordinary failure.
+    """
     task = asyncio.current_task()
-    if task is not None:
+    assert task is not None
+    timeout = ctx.job.timeout
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        if not ctx.cancel_requested.is_set():  # else a cancel is already on its way
+            expired = True
+            ctx.cancel_requested.set()
+            task.cancel()
+
+    deadline = asyncio.get_running_loop().call_later(timeout, expire) if timeout else None
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if cfuture is not None:
+            ctx.lingering = _linger(cfuture)
+        if not ctx.cancel_requested.is_set():
+            raise  # worker shutdown: not ours to absorb
         task.uncancel()
-    return True
+        if expired:
+            raise JobTimeoutError(timeout or 0) from None
+        raise JobCancelledError("cancelled while running") from None
+    finally:
+        if deadline is not None:
+            deadline.cancel()
 
 
 def _linger(cfuture: Future[Any]) -> Future[Any]:

@@ -34,7 +34,7 @@ def after_attempt(job: Job, outcome: Outcome, now: datetime) -> JobEvent:
             result=outcome.result,
             unique_key=released_key(job.unique_key),
         )
-        return JobCompleted(at=now, job=done, duration=duration)
+        return JobCompleted(at=now, job=done, duration=duration, span=outcome.span)
     if outcome.kind == "retryable":
         assert outcome.next_at is not None
         retry = job.evolve(state=JobState.RETRYABLE, scheduled_at=outcome.next_at, errors=errors)
@@ -43,30 +43,40 @@ def after_attempt(job: Job, outcome: Outcome, now: datetime) -> JobEvent:
                 at=now,
                 job=retry,
                 duration=duration,
+                span=outcome.span,
                 next_at=outcome.next_at,
                 reason=outcome.reason or "",
             )
         return JobFailed(
-            at=now, job=retry, duration=duration, error=outcome.error, next_at=outcome.next_at
+            at=now,
+            job=retry,
+            duration=duration,
+            span=outcome.span,
+            error=outcome.error,
+            next_at=outcome.next_at,
         )
     if outcome.kind == "snoozed":
         assert outcome.next_at is not None
         later = job.evolve(
             state=JobState.SCHEDULED, scheduled_at=outcome.next_at, attempt=max(0, job.attempt - 1)
         )
-        return JobSnoozed(at=now, job=later, duration=duration, next_at=outcome.next_at)
+        return JobSnoozed(
+            at=now, job=later, duration=duration, span=outcome.span, next_at=outcome.next_at
+        )
     finished = job.evolve(finished_at=now, errors=errors, unique_key=released_key(job.unique_key))
     if outcome.kind == "cancelled":
         return JobCancelled(
             at=now,
             job=finished.evolve(state=JobState.CANCELLED),
             duration=duration,
+            span=outcome.span,
             reason=outcome.reason or "cancelled",
         )
     return JobDiscarded(
         at=now,
         job=finished.evolve(state=JobState.DISCARDED),
         duration=duration,
+        span=outcome.span,
         error=outcome.error,
     )
 

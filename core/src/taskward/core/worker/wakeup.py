@@ -26,9 +26,17 @@ OnCancel = Callable[[uuid.UUID], object]
 
 
 async def listen_postgres(
-    url: sa.URL, on_queues: OnQueues, on_cancel: OnCancel, stopping: asyncio.Event
+    url: sa.URL,
+    on_queues: OnQueues,
+    on_cancel: OnCancel,
+    stopping: asyncio.Event,
+    on_listening: Callable[[], object] = lambda: None,
 ) -> None:
-    """LISTEN until ``stopping``; reconnect with backoff, waking everyone after a gap."""
+    """LISTEN until ``stopping``; reconnect with backoff.
+
+    Notifications sent while we were not listening are lost, so after every
+    (re)connect every queue is woken and ``on_listening`` re-checks cancellations.
+    """
     import psycopg
 
     conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -38,7 +46,8 @@ async def listen_postgres(
             async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
                 await conn.execute(f"LISTEN {WAKEUP_CHANNEL}")
                 delay = 0.2
-                on_queues(None)  # anything may have arrived while we were not listening
+                on_queues(None)
+                on_listening()
                 async for note in conn.notifies():
                     _dispatch(note.payload, on_queues, on_cancel)
                     if stopping.is_set():

@@ -15,6 +15,7 @@ import os
 import secrets
 import signal
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,12 +23,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from taskward.core.events import JobEvent, JobStarted, WorkerStarted, WorkerStopped
+from taskward.core.events import JobStarted, QueueClaimed, WorkerStarted, WorkerStopped
+from taskward.core.job import Job
 from taskward.core.worker.completer import Completer
 from taskward.core.worker.context import AttemptContext
 from taskward.core.worker.executor import Executor, Middleware
 from taskward.core.worker.loops import Loop
-from taskward.core.worker.transitions import rescued
+from taskward.core.worker.maintenance import Maintenance
 from taskward.core.worker.wakeup import listen_postgres, watch_sqlite
 
 if TYPE_CHECKING:
@@ -35,7 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("taskward.core.worker")
 T = TypeVar("T")
-LEADER_LEASE = "leader"
 
 
 @dataclass(slots=True, eq=False)
@@ -77,16 +78,19 @@ class Worker:
         self.cancel_check_interval = cancel_check_interval
         self.shutdown_grace = shutdown_grace
         self.claim_batch = claim_batch
-        self.middleware = list(middleware)
+        self.middleware = [*app.middleware, *middleware]  # app-level (instrumentation) outermost
         self.listen = listen
-        self.is_leader = False
+        self.maintenance = Maintenance(self)
         self.loops: list[Loop] = []
+        #: Queues paused cluster-wide, as of the last heartbeat.
+        self.paused: set[str] = set()
         self.runners = {name: QueueRunner(name, limit) for name, limit in self.queues.items()}
-        self._paused: set[str] = set()
         self._attempts: dict[uuid.UUID, tuple[AttemptContext, asyncio.Task[None]]] = {}
         self._stop_requested: asyncio.Event | None = None
-        self._stopping: asyncio.Event | None = None
+        self._stopping: asyncio.Event | None = None  # stop claiming
+        self._closed: asyncio.Event | None = None  # running jobs settled: stop maintenance
         self._tasks: list[asyncio.Task[Any]] = []
+        self._background: set[asyncio.Task[Any]] = set()
         self._remove_wakeup: Callable[[], None] | None = None
         self._db_pool: ThreadPoolExecutor | None = None
         self._job_pool: ThreadPoolExecutor | None = None
@@ -117,10 +121,14 @@ class Worker:
     async def start(self, *, maintenance: bool = True, produce: bool = True) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop_requested = asyncio.Event()
-        self._stopping = asyncio.Event()
+        self._stopping, self._closed = asyncio.Event(), asyncio.Event()
         sqlite = self.app.store.dialect == "sqlite"
         self._db_pool = ThreadPoolExecutor(1 if sqlite else 4, thread_name_prefix="taskward-db")
-        await self.db(self.app.check_schema)
+        try:
+            await self.db(self.app.check_schema)
+        except BaseException:
+            self._db_pool.shutdown(wait=False)
+            raise
         self._job_pool = ThreadPoolExecutor(
             max(1, sum(self.queues.values())), thread_name_prefix="taskward-job"
         )
@@ -134,7 +142,7 @@ class Worker:
             emit=self.app.emit,
         )
         self._completer.start()
-        await self.db(self._register)
+        await self.db(self.maintenance.register)
         self.app.bus.emit(
             [WorkerStarted(at=self.app.clock.now(), worker_id=self.id, queues=dict(self.queues))]
         )
@@ -145,10 +153,12 @@ class Worker:
                 for r in self.runners.values()
             ]
         if maintenance:
-            self.loops = self._maintenance_loops()
+            # Heartbeats, cancel checks and wake-ups go on while shutdown drains the
+            # running jobs: a silent worker would have them rescued and run twice.
+            self.loops = self.maintenance.loops()
             self._tasks += [
                 asyncio.create_task(
-                    loop.run(self._stopping, lambda: self.is_leader), name=f"taskward-{loop.name}"
+                    loop.run(self._closed, lambda: self.is_leader), name=f"taskward-{loop.name}"
                 )
                 for loop in self.loops
             ]
@@ -164,7 +174,10 @@ class Worker:
     async def shutdown(self, grace: float | None = None) -> None:
         """Stop claiming, let running jobs finish for ``grace`` seconds, hand back the rest."""
         assert self._stopping is not None
+        assert self._closed is not None
         assert self._completer is not None
+        if self._closed.is_set():
+            return
         grace = self.shutdown_grace if grace is None else grace
         self._stopping.set()
         for runner in self.runners.values():
@@ -178,14 +191,12 @@ class Worker:
             if late:
                 await asyncio.wait(late)
         await self._completer.close()
+        self._closed.set()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.is_leader:
-            with contextlib.suppress(Exception):
-                await self.db(self._release_leadership)
         with contextlib.suppress(Exception):
-            await self.db(self._unregister)
+            await self.db(self.maintenance.unregister)
         if self._remove_wakeup is not None:
             self._remove_wakeup()
         self.app.bus.emit([WorkerStopped(at=self.app.clock.now(), worker_id=self.id)])
@@ -200,7 +211,7 @@ class Worker:
         await self.start(maintenance=False, produce=False)
         try:
             while True:
-                staged = await self.db(self._stage, with_scheduled)
+                staged = await self.db(self.maintenance.stage, with_scheduled)
                 started: list[JobStarted] = []
                 for runner in self.runners.values():
                     started += await self.db(self._claim, runner.name, runner.limit)
@@ -227,7 +238,17 @@ class Worker:
 
     @property
     def running(self) -> dict[str, int]:
+        """Slots taken per queue (a timed-out sync handler's thread still holds one)."""
         return {name: r.running for name, r in self.runners.items()}
+
+    @property
+    def running_job_ids(self) -> set[uuid.UUID]:
+        return set(self._attempts)
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this worker holds the leader lease (runs the rescuer)."""
+        return self.maintenance.is_leader
 
     # -- claiming and running ------------------------------------------------------
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
@@ -241,7 +262,7 @@ class Worker:
         while not self._stopping.is_set():
             runner.wake.clear()
             free = runner.limit - runner.running
-            if free > 0 and runner.name not in self._paused:
+            if free > 0 and runner.name not in self.paused:
                 want = min(free, self.claim_batch)
                 try:
                     started = await self.db(self._claim, runner.name, want)
@@ -280,7 +301,7 @@ class Worker:
                 job=job,
                 task=task,
                 worker_id=self.id,
-                report_progress=self._completer_or_fail().progress,
+                report_progress=self._report_progress,
             )
             coro = self._attempt(runner, ctx)
         t = asyncio.create_task(coro)
@@ -302,7 +323,8 @@ class Worker:
                 with contextlib.suppress(BaseException):
                     await asyncio.wrap_future(ctx.lingering)
         finally:
-            self._attempts.pop(ctx.job.id, None)
+            if self._attempts.get(ctx.job.id, (None,))[0] is ctx:  # not a later re-claim's
+                del self._attempts[ctx.job.id]
             runner.running -= 1
             runner.wake.set()
 
@@ -330,104 +352,63 @@ class Worker:
         runner.running -= 1
         runner.wake.set()
 
+    def _report_progress(self, job: Job, progress: dict[str, Any]) -> None:
+        """Hand progress to the completer on the loop (sync handlers call from a thread)."""
+        completer = self._completer_or_fail()
+        try:
+            on_loop = asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            completer.progress(job, progress)
+        elif self._loop is not None:
+            self._loop.call_soon_threadsafe(completer.progress, job, progress)
+
     def _completer_or_fail(self) -> Completer:
         assert self._completer is not None
         return self._completer
 
     # -- database steps (run in the db pool) ---------------------------------------
     def _claim(self, queue: str, limit: int) -> list[JobStarted]:
-        with self.app.connect() as conn:
-            return self.app.store.claim(conn, queue, self.id, limit, self.app.clock.now())
-
-    def _stage(self, everything: bool = False) -> list[JobEvent]:
-        now = self.app.clock.now()
-        if everything:
-            now += timedelta(days=365 * 100)
-        with self.app.connect() as conn:
-            events = self.app.store.stage(conn, now)
-        self.app.emit(events)
-        return list(events)
-
-    def _register(self) -> None:
-        with self.app.connect() as conn:
-            self.app.store.register_worker(
-                conn,
-                self.id,
-                socket.gethostname(),
-                os.getpid(),
-                dict(self.queues),
-                self.app.clock.now(),
+        began, claimed, error = time.perf_counter(), [], None
+        try:
+            with self.app.connect() as conn:
+                claimed = self.app.store.claim(conn, queue, self.id, limit, self.app.clock.now())
+        except Exception as exc:
+            error = type(exc).__name__
+            raise
+        finally:  # claim metrics come from the spine, like everything else
+            took = time.perf_counter() - began
+            self.app.bus.emit(
+                [
+                    QueueClaimed(
+                        at=self.app.clock.now(),
+                        queue=queue,
+                        worker_id=self.id,
+                        count=len(claimed),
+                        duration=took,
+                        error=error,
+                    )
+                ]
             )
-
-    def _unregister(self) -> None:
-        with self.app.connect() as conn:
-            self.app.store.unregister_worker(conn, self.id)
-
-    def _heartbeat(self) -> None:
-        now = self.app.clock.now()
-        with self.app.connect() as conn:
-            if not self.app.store.heartbeat(conn, self.id, now):
-                log.warning("worker %s was presumed dead; registering again", self.id)
-                self.app.store.register_worker(
-                    conn, self.id, socket.gethostname(), os.getpid(), dict(self.queues), now
-                )
-            self.is_leader = self.app.store.try_lease(
-                conn, LEADER_LEASE, self.id, now, now + timedelta(seconds=self.rescue_after)
-            )
-            self._paused = self.app.store.paused_queues(conn)
-
-    def _release_leadership(self) -> None:
-        with self.app.connect() as conn:
-            self.app.store.release_lease(conn, LEADER_LEASE, self.id)
-        self.is_leader = False
-
-    def _rescue(self) -> list[JobEvent]:
-        now = self.app.clock.now()
-        stale_before = now - timedelta(seconds=self.rescue_after)
-        with self.app.connect() as conn:
-            orphans = self.app.store.orphaned(conn, stale_before)
-            events: list[JobEvent] = [rescued(job, now) for job in orphans]
-            self.app.store.write_transitions(conn, events)
-            self.app.store.delete_workers(conn, self.app.store.stale_workers(conn, stale_before))
-        if events:
-            log.warning("rescued %d jobs from dead workers", len(events))
-        self.app.emit(events)
-        return events
-
-    def _poll_cancellations(self) -> set[uuid.UUID]:
-        with self.app.connect() as conn:
-            return self.app.store.cancel_requested(conn, self.id)
+        return claimed
 
     # -- maintenance and wake-ups --------------------------------------------------
-    def _maintenance_loops(self) -> list[Loop]:
-        async def heartbeat() -> None:
-            await self.db(self._heartbeat)
-
-        async def stage() -> None:
-            await self.db(self._stage)
-
-        async def rescue() -> None:
-            await self.db(self._rescue)
-
-        async def cancellations() -> None:
-            if self._attempts:
-                for job_id in await self.db(self._poll_cancellations):
-                    self.cancel_running(job_id)
-
-        return [
-            Loop("heartbeat", self.heartbeat_interval, heartbeat),
-            Loop("stage", self.stage_interval, stage),
-            Loop("rescue", self.heartbeat_interval, rescue, leader_only=True),
-            Loop("cancel-check", self.cancel_check_interval, cancellations),
-        ]
-
     async def _listen(self) -> None:
-        assert self._stopping is not None
+        assert self._closed is not None
         url = self.app.engine.url
         if self.app.store.dialect == "postgresql":
-            await listen_postgres(url, self._wake, self.cancel_running, self._stopping)
+            await listen_postgres(
+                url, self._wake, self.cancel_running, self._closed, self._recheck_cancellations
+            )
         elif url.database and url.database != ":memory:":
-            await watch_sqlite(url.database, self._wake, self._stopping)
+            await watch_sqlite(url.database, self._wake, self._closed)
+
+    def _recheck_cancellations(self) -> None:
+        cancel_check = next(loop for loop in self.loops if loop.name == "cancel-check")
+        task = asyncio.create_task(cancel_check.run_once())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _wake(self, queues: set[str] | None) -> None:
         for name, runner in self.runners.items():

@@ -1,0 +1,40 @@
+"""Fast JSON encoding for the hot paths (job rows, outbox rows, argument checks).
+
+``json.dumps`` builds a new C encoder on every call; on the queue's hot path that
+set-up costs several times the encoding of a small value. One encoder is made
+here and reused. Its output is exactly ``json.dumps(value, allow_nan=False)``.
+Without the circular-reference check a cyclic value ends in ``RecursionError``,
+which :func:`dumps` reports as the ``ValueError`` ``json.dumps`` would raise.
+"""
+
+from __future__ import annotations
+
+import json
+from json.encoder import c_make_encoder, encode_basestring_ascii
+from typing import Any
+
+__all__ = ["dumps"]
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_encode = (
+    c_make_encoder(None, _refuse, encode_basestring_ascii, None, ": ", ", ", False, False, False)
+    if c_make_encoder is not None
+    else None
+)
+_fallback = json.JSONEncoder(allow_nan=False).encode
+
+
+def dumps(value: Any) -> str:
+    """``json.dumps(value, allow_nan=False)``, several times faster on small values."""
+    if _encode is None:  # pragma: no cover - CPython always has the C speedups
+        return _fallback(value)
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)  # type: ignore[no-any-return]
+    try:
+        return "".join(_encode(value, 0))
+    except RecursionError:
+        raise ValueError("Circular reference detected (or nesting too deep)") from None

@@ -1,0 +1,229 @@
+"""Spans of OBSERVABILITY.md (b) through the OpenTelemetry API only.
+
+* ``send {queue}`` (PRODUCER), one per enqueued job, from an enqueue hook: the
+  hook stamps ``traceparent`` into ``job.meta`` and the trace id into
+  ``job.trace_id`` *before* the insert, so both go into the same INSERT (and
+  the caller's transaction); jobs are findable with ``app.list_jobs(trace_id=...)``.
+* ``process {queue}`` (CONSUMER), one per attempt, from a middleware: linked to
+  the enqueue span (default) or its child (``relationship="child"``), plus a link
+  to the previous attempt's span when that one failed. The span is current
+  inside the handler (sync handlers too: the executor copies the context into
+  the thread), so user spans nest under it.
+
+With no SDK installed every span is non-recording and nothing is injected
+unless an upstream context is active, which then passes through unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+from taskward.core.instrumentation.config import TracingConfig
+from taskward.core.instrumentation.guard import Guard
+from taskward.core.job import Job
+from taskward.core.outcomes import Outcome
+from taskward.core.states import JobState
+from taskward.core.worker.context import AttemptContext
+from taskward.core.worker.executor import CallNext
+
+if TYPE_CHECKING:
+    from taskward.core.app import Taskward
+
+TRACER_NAME = "taskward.core"
+SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
+SYSTEM = "taskward"
+Insert = Callable[[Sequence[Job]], list[Job]]
+
+
+class Tracing:
+    """The producer hook and the consumer middleware of one app."""
+
+    def __init__(
+        self,
+        app: Taskward,
+        config: TracingConfig,
+        tracer_provider: trace.TracerProvider | None = None,
+    ) -> None:
+        from taskward.core import __version__
+
+        self.tracer = trace.get_tracer(TRACER_NAME, __version__, tracer_provider, SCHEMA_URL)
+        self.child = config.relationship == "child"
+        url = app.engine.url
+        self._server = url.host if url.get_backend_name() == "postgresql" else None
+        self._producer_guard = Guard("tracing of an enqueue")
+        self._consumer_guard = Guard("tracing of an attempt")
+
+    # -- producer ----------------------------------------------------------------
+    def enqueue_hook(self, jobs: Sequence[Job], insert: Insert) -> list[Job]:
+        """Enqueue hook: one PRODUCER span per job, its context stored in the job row."""
+        try:
+            spans, traced = self._start_sends(jobs)
+        except Exception:
+            self._producer_guard.failed()
+            return insert(jobs)
+        try:
+            inserted = insert(traced)
+        except BaseException as exc:
+            self._end_all(spans, exc)
+            raise
+        self._end_all(spans, None)
+        return inserted
+
+    def _start_sends(self, jobs: Sequence[Job]) -> tuple[list[trace.Span], list[Job]]:
+        parent = otel_context.get_current()
+        spans: list[trace.Span] = []
+        traced: list[Job] = []
+        for job in jobs:
+            span = self.tracer.start_span(
+                f"send {job.queue}", parent, SpanKind.PRODUCER, self._send_attributes(job)
+            )
+            spans.append(span)
+            meta = dict(job.meta)
+            propagate.inject(meta, trace.set_span_in_context(span, parent))
+            context = span.get_span_context()
+            trace_id = format(context.trace_id, "032x") if context.is_valid else job.trace_id
+            traced.append(job.evolve(meta=meta, trace_id=trace_id) if meta else job)
+        return spans, traced
+
+    def _send_attributes(self, job: Job) -> dict[str, Any]:
+        attributes: dict[str, Any] = {
+            "messaging.system": SYSTEM,
+            "messaging.operation.type": "send",
+            "messaging.operation.name": "enqueue",
+            "messaging.destination.name": job.queue,
+            "messaging.message.id": str(job.id),
+            "taskward.task.name": job.task,
+            "taskward.job.priority": job.priority,
+            "taskward.job.max_attempts": job.max_attempts,
+        }
+        if job.state is JobState.SCHEDULED and job.scheduled_at is not None:
+            attributes["taskward.job.scheduled_at"] = job.scheduled_at.isoformat()
+        if "correlation_id" in job.meta:
+            attributes["messaging.message.conversation_id"] = str(job.meta["correlation_id"])
+        if self._server:
+            attributes["server.address"] = self._server
+        return attributes
+
+    def _end_all(self, spans: list[trace.Span], exc: BaseException | None) -> None:
+        try:
+            for span in spans:
+                if exc is not None:
+                    span.record_exception(exc)
+                    span.set_status(Status(StatusCode.ERROR, str(exc)))
+                span.end()
+        except Exception:
+            self._producer_guard.failed()
+
+    # -- consumer ----------------------------------------------------------------
+    async def middleware(self, ctx: AttemptContext, call_next: CallNext) -> Outcome:
+        """Middleware: the attempt's CONSUMER span, current while the handler runs."""
+        try:
+            span, base = self._start_process(ctx)
+            token = otel_context.attach(trace.set_span_in_context(span, base))
+        except Exception:
+            self._consumer_guard.failed()
+            return await call_next()
+        try:
+            outcome = await call_next()
+        except BaseException:  # shutdown hands the job back: the attempt did not count
+            self._end_process(span, None)
+            raise
+        finally:
+            otel_context.detach(token)
+        self._end_process(span, outcome)
+        return outcome
+
+    def _base(self, job: Job) -> otel_context.Context:
+        """The context the job was enqueued in (its span and baggage)."""
+        return propagate.extract(job.meta) if job.meta else otel_context.get_current()
+
+    def _start_process(self, ctx: AttemptContext) -> tuple[trace.Span, otel_context.Context]:
+        job = ctx.job
+        base = self._base(job)
+        links: list[Link] = []
+        if self.child:
+            parent = base
+        else:
+            parent = trace.set_span_in_context(trace.INVALID_SPAN, base)  # a new trace root
+            creation = trace.get_current_span(base).get_span_context()
+            if creation.is_valid:
+                links.append(Link(creation))
+        previous = _previous_attempt(job)
+        if previous is not None:
+            links.append(Link(previous))
+        span = self.tracer.start_span(
+            f"process {job.queue}", parent, SpanKind.CONSUMER, _process_attributes(ctx), links
+        )
+        return span, base
+
+    def _end_process(self, span: trace.Span, outcome: Outcome | None) -> None:
+        try:
+            if outcome is None:
+                span.set_attribute("taskward.job.outcome", "released")
+            else:
+                _set_outcome(span, outcome)
+            span.end()
+        except Exception:
+            self._consumer_guard.failed()
+
+
+def _process_attributes(ctx: AttemptContext) -> dict[str, Any]:
+    job, fn = ctx.job, ctx.task.fn
+    wait = 0.0
+    if job.attempted_at is not None and job.runnable_at is not None:
+        wait = max(0.0, (job.attempted_at - job.runnable_at).total_seconds())
+    attributes: dict[str, Any] = {
+        "messaging.system": SYSTEM,
+        "messaging.operation.type": "process",
+        "messaging.operation.name": "process",
+        "messaging.destination.name": job.queue,
+        "messaging.message.id": str(job.id),
+        "messaging.client.id": ctx.worker_id,
+        "taskward.task.name": job.task,
+        "code.function.name": f"{fn.__module__}.{fn.__qualname__}",
+        "taskward.job.attempt": job.attempt,
+        "taskward.job.max_attempts": job.max_attempts,
+        "taskward.job.priority": job.priority,
+        "taskward.job.queue_wait_seconds": wait,
+    }
+    if job.tags:
+        attributes["taskward.job.tags"] = [str(t) for t in job.tags]
+    if "correlation_id" in job.meta:
+        attributes["messaging.message.conversation_id"] = str(job.meta["correlation_id"])
+    return attributes
+
+
+def _set_outcome(span: trace.Span, outcome: Outcome) -> None:
+    span.set_attribute("taskward.job.outcome", outcome.kind)
+    error = outcome.error
+    if error is not None:
+        span.set_attribute("error.type", error.type)
+        span.add_event(
+            "exception",
+            {
+                "exception.type": error.type,
+                "exception.message": error.message,
+                "exception.stacktrace": error.traceback,
+            },
+        )
+        span.set_status(Status(StatusCode.ERROR, error.message))
+    elif outcome.kind == "discarded":
+        span.set_status(Status(StatusCode.ERROR, outcome.reason or "discarded"))
+
+
+def _previous_attempt(job: Job) -> SpanContext | None:
+    """The span of the attempt before this one, when it failed and was traced."""
+    if not job.errors:
+        return None
+    last = job.errors[-1]
+    if last.get("attempt") != job.attempt - 1 or not last.get("span_id"):
+        return None
+    try:
+        return SpanContext(int(last["trace_id"], 16), int(last["span_id"], 16), True, TraceFlags(1))
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,21 @@
+"""The tour's tasks. `taskward worker --app tasks:app` runs them."""
+
+import asyncio
+import os
+
+from taskward.core import Exponential, Taskward
+
+# The CLI and this app meet in the same database: $TASKWARD_DATABASE_URL, else SQLite.
+app = Taskward(os.environ.get("TASKWARD_DATABASE_URL", "sqlite:///.taskward/taskward.db"))
+
+
+@app.task(queue="emails", max_attempts=5, backoff=Exponential(base=2, cap=300))
+def send_welcome(address: str) -> str:
+    print(f"sending a welcome email to {address}", flush=True)
+    return f"welcome sent to {address}"
+
+
+@app.task  # async handlers run on the worker's event loop, sync ones in a thread pool
+async def resize(image: str, width: int = 200) -> dict[str, object]:
+    await asyncio.sleep(0.01)
+    return {"image": image, "width": width}

@@ -1,0 +1,86 @@
+"""What every command shares: the database option, opening the app, printing."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from taskward.core import InvalidJobError, Taskward, TaskwardError
+from taskward.ops.errors import BadInputError, OpsError
+from taskward.ops.serialize import dumps
+from taskward.ops.urls import ENV_VAR, prepare_sqlite
+
+Database = Annotated[
+    str,
+    typer.Option(
+        "--database",
+        "-d",
+        envvar=ENV_VAR,
+        help="Database URL (sqlite:///path or postgresql://user:password@host/db).",
+    ),
+]
+AppSpec = Annotated[
+    str,
+    typer.Option(
+        "--app",
+        "-a",
+        envvar="TASKWARD_APP",
+        help="The application object, as module:attribute (importable from the cwd).",
+    ),
+]
+AppDatabase = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        "-d",
+        help="Database URL; exported as TASKWARD_DATABASE_URL before the app is imported, "
+        "and used even if the app names another.",
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+#: Wide enough that piped tables keep whole ids; a terminal uses its own width.
+out = Console(width=None if sys.stdout.isatty() else 160)
+
+
+def open_app(database: str) -> Taskward:
+    """An app on ``database`` whose schema is known to be current."""
+    prepare_sqlite(database, create=False)
+    app = Taskward(database)
+    try:
+        app.check_schema()
+    except BaseException:
+        app.close()
+        raise
+    return app
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(dumps(value, indent=2) + "\n")
+
+
+def exit_code(exc: BaseException) -> int | None:
+    """2 for bad input, 1 for everything else we can explain in one line, None for bugs."""
+    if isinstance(exc, InvalidJobError | BadInputError):
+        return 2
+    if isinstance(exc, TaskwardError | OpsError):
+        return 1
+    return None
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Human log lines on stderr (stdout stays free for data and event lines)."""
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -1,0 +1,59 @@
+"""Which database a command uses, and making sure a SQLite file is where it should be.
+
+Every command and process agrees on one default, so ``taskward db upgrade``,
+``taskward worker`` and an app built with :func:`database_url` meet in the same
+database without any flag: ``$TASKWARD_DATABASE_URL``, else a SQLite file under
+``./.taskward/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.exc import ArgumentError
+
+from taskward.core import DatabaseUnavailableError
+from taskward.core.db import mask_url
+
+ENV_VAR = "TASKWARD_DATABASE_URL"
+DEFAULT_URL = "sqlite:///.taskward/taskward.db"
+DEMO_URL = "sqlite:///.taskward/demo.db"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """``explicit`` if given, else ``$TASKWARD_DATABASE_URL``, else the embedded default."""
+    return explicit or os.environ.get(ENV_VAR) or DEFAULT_URL
+
+
+def sqlite_file(url: str | sa.URL) -> Path | None:
+    """The file of a SQLite URL; None for other dialects, memory databases and bad URLs."""
+    try:
+        parsed = sa.make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def prepare_sqlite(url: str | sa.URL, *, create: bool) -> None:
+    """Create a SQLite file's directory (``create``), or refuse a file that is not there.
+
+    Without this, opening a missing file would silently create an empty database
+    and every read command would leave stray files behind.
+    """
+    path = sqlite_file(url)
+    if path is None:
+        return
+    if create:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailableError(mask_url(url), f"cannot create {path.parent}: {exc}")
+    elif not path.exists():
+        raise DatabaseUnavailableError(
+            mask_url(url),
+            f"no database file at {path}: run `taskward db upgrade --database {mask_url(url)}`",
+        )

@@ -1,0 +1,83 @@
+"""``taskward demo`` (``make run``): structured lifecycle lines, a clean stop."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.ops.conftest import Processes, run_cli
+
+REQUIRED = {"timestamp", "severity_text", "event_name", "message"}
+JOB_KEYS = {
+    "taskward.job.id",
+    "taskward.queue",
+    "taskward.task.name",
+    "taskward.job.attempt",
+    "taskward.job.state",
+}
+
+
+def _records(stdout: str) -> list[dict[str, object]]:
+    records = [json.loads(line) for line in stdout.splitlines()]
+    for record in records:
+        assert REQUIRED <= record.keys(), record
+        if str(record["event_name"]).startswith("taskward.job."):
+            assert JOB_KEYS <= record.keys(), record
+    return records
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_demo_once_prints_every_ending_as_json_lines(
+    dialect: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    args = ["demo", "--once"]
+    if dialect == "postgresql":
+        args += ["--database", request.getfixturevalue("empty_postgresql")]
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    if dialect == "sqlite":
+        assert (tmp_path / ".taskward" / "demo.db").is_file()  # the embedded default
+
+    records = _records(result.stdout)
+    names = {r["event_name"] for r in records}
+    assert {
+        "taskward.job.completed",
+        "taskward.job.failed",
+        "taskward.job.discarded",
+        "taskward.job.cancelled",
+        "taskward.worker.started",
+        "taskward.worker.stopped",
+    } <= names
+
+    def last(task: str) -> dict[str, object]:
+        return [r for r in records if r.get("taskward.task.name") == task][-1]
+
+    charged = last("demo.charge")  # failed twice, then completed
+    assert (charged["event_name"], charged["taskward.job.attempt"]) == ("taskward.job.completed", 3)
+    timed_out = last("demo.render_report")
+    assert timed_out["exception.type"] == "taskward.core.errors.JobTimeoutError"
+    assert timed_out["taskward.job.outcome"] == "discarded"
+    bad_rows = last("demo.import_rows")
+    assert (bad_rows["exception.type"], bad_rows["taskward.job.attempt"]) == ("ValueError", 1)
+    assert last("demo.apply_coupon")["taskward.job.reason"] == "coupon SPRING-2020 has expired"
+    assert "batch done: 1 cancelled, 4 completed, 2 discarded" in result.stderr
+
+
+def test_demo_keeps_running_until_ctrl_c(tmp_path: Path, processes: Processes) -> None:
+    demo = processes.cli("demo", "--every", "0.2", cwd=tmp_path)
+    assert demo.stdout is not None
+    completed = 0
+    for line in demo.stdout:  # blocks until the demo prints; pytest-timeout guards it
+        if json.loads(line)["event_name"] == "taskward.job.completed":
+            completed += 1
+        if completed >= 5:  # more than the first batch's 4: the trickle is flowing
+            break
+    code, out, err = processes.stop(demo, signal.SIGINT)
+    assert code == 0, err
+    assert "received SIGINT" in err
+    assert "Traceback" not in err
+    assert _records(out)[-1]["event_name"] == "taskward.worker.stopped"

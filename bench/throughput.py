@@ -29,12 +29,19 @@ def run(dbs: Databases) -> None:
         record("process_2proc_jobs_per_s", dbs.dialect, rate, "jobs/s")
 
 
-def measure(url: str, task: str, *, processes: int = 1, jobs: int = JOBS) -> float:
+def measure(
+    url: str,
+    task: str,
+    *,
+    processes: int = 1,
+    jobs: int = JOBS,
+    app_factory: str | None = None,
+) -> float:
     """Queue ``jobs`` jobs of ``task``, run them with ``processes`` workers; jobs/s."""
     app = make_app(url)
     try:
         app.enqueue_many([JobSpec(task, (n,)) for n in range(jobs)])
-        with workers.running(url, processes):
+        with workers.running(url, processes, app_factory=app_factory):
             _wait_until_completed(app, jobs)
         with app.connect() as conn:
             first, last = conn.execute(

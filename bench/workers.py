@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -21,12 +22,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
-def running(url: str, processes: int = 1, concurrency: int = 100) -> Iterator[None]:
-    """Run worker processes on ``url``; wait until each has registered; stop them after."""
+def running(
+    url: str, processes: int = 1, concurrency: int = 100, app_factory: str | None = None
+) -> Iterator[None]:
+    """Run worker processes on ``url``; wait until each has registered; stop them after.
+
+    ``app_factory`` (``"module:function"``, default :func:`bench.tasks.make_app`) builds
+    the workers' app, e.g. an instrumented one.
+    """
+    extra = [app_factory] if app_factory else []
     with tempfile.TemporaryFile() as log:
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "bench.workers", url, str(concurrency)],
+                [sys.executable, "-m", "bench.workers", url, str(concurrency), *extra],
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
@@ -74,7 +82,11 @@ def _wait_registered(url: str, procs: list[subprocess.Popen[bytes]], log: IO[byt
 
 def main() -> None:
     url, concurrency = sys.argv[1], int(sys.argv[2])
-    app = make_app(url)
+    factory: Callable[[str], Taskward] = make_app
+    if len(sys.argv) > 3:
+        module, _, name = sys.argv[3].partition(":")
+        factory = getattr(importlib.import_module(module), name)
+    app = factory(url)
     app.worker({QUEUE: concurrency}).run_sync()
     app.close()
 

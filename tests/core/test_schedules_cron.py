@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ import pytest
 from taskward.core import JobSpec
 from taskward.core.errors import InvalidScheduleError
 from taskward.core.schedules import Schedule
+from taskward.core.schedules._crontab import weekday_names
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -57,7 +59,7 @@ def test_fall_back_no_wall_time_fires_twice_and_utc_schedules_keep_even_interval
     assert len(walls) == len(set(walls))
     assert walls == sorted(walls)
     even = fires(schedule("*/30 * * * *"), start, end)
-    assert all(b - a == timedelta(minutes=30) for a, b in zip(even, even[1:], strict=False))
+    assert all(b - a == timedelta(minutes=30) for a, b in itertools.pairwise(even))
     assert len(even) == 13
 
 
@@ -65,7 +67,9 @@ def test_next_fire_times_come_from_the_calendar_not_from_when_a_run_happened() -
     hourly = schedule("0 * * * *")
     # However late the last run happened or finished, the next one is on the hour.
     for late in (0, 1, 59 * 60, 3599):
-        _, following = hourly.due(utc(2026, 1, 1, 10), utc(2026, 1, 1, 10) + timedelta(seconds=late))
+        _, following = hourly.due(
+            utc(2026, 1, 1, 10), utc(2026, 1, 1, 10) + timedelta(seconds=late)
+        )
         assert following == utc(2026, 1, 1, 11)
 
 
@@ -125,3 +129,25 @@ def test_each_firing_has_a_held_key_of_schedule_and_fire_time() -> None:
 def test_invalid_schedules_are_refused_with_the_reason(cron: str, tz: str, problem: str) -> None:
     with pytest.raises(InvalidScheduleError, match=problem):
         schedule(cron, tz)
+
+
+@pytest.mark.parametrize(
+    ("field", "names"),
+    [
+        ("0", "sun"),
+        ("7", "sun"),
+        ("1-5", "mon,tue,wed,thu,fri"),
+        ("5-7", "sun,fri,sat"),
+        ("*/2", "sun,tue,thu,sat"),
+        ("mon,WED", "mon,wed"),
+        ("1/3", "mon,thu"),
+    ],
+)
+def test_weekdays_are_numbered_as_cron_numbers_them(field: str, names: str) -> None:
+    assert weekday_names(field) == names
+
+
+def test_a_restricted_day_and_weekday_fire_when_either_matches_as_in_cron() -> None:
+    # The 13th, and every Friday: 2026-02-06 (Fri), 2026-02-13 (Fri, the 13th), 2026-02-20 (Fri).
+    got = fires(schedule("0 12 13 * 5"), utc(2026, 2, 1), utc(2026, 3, 14))
+    assert [g.day for g in got] == [6, 13, 20, 27, 6, 13]

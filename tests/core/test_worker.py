@@ -9,7 +9,7 @@ from typing import Any
 from taskward.core import JobState, Taskward, current_attempt
 from taskward.core.events import JobProgress
 from taskward.core.testing import EventRecorder, drain
-from tests.core.worker_support import wait_for_states, with_worker
+from tests.core.worker_support import wait_for_states, wait_until, with_worker
 
 LIFECYCLE = ["taskward.job.inserted", "taskward.job.started", "taskward.job.completed"]
 
@@ -99,9 +99,10 @@ def test_progress_is_persisted_and_emitted(app: Taskward, recorder: EventRecorde
     sync_job, async_job = slow_sync.enqueue(), quick_async.enqueue()
 
     async def body(_worker: Any) -> None:
-        (mid,) = await wait_for_states(app, [sync_job.id], [JobState.EXECUTING])
-        while app.get_job(sync_job.id).progress != {"done": 1, "of": 2}:
-            await asyncio.sleep(0.02)
+        await wait_until(
+            lambda: app.get_job(sync_job.id).progress == {"done": 1, "of": 2},
+            what="the first progress report",
+        )
         release.set()
         await wait_for_states(app, [sync_job.id, async_job.id], [JobState.COMPLETED])
 
@@ -165,7 +166,7 @@ def test_per_queue_concurrency_is_never_exceeded(app: Taskward) -> None:
     )
 
     async def body(_worker: Any) -> None:
-        await wait_for_states(app, [j.id for j in jobs], [JobState.COMPLETED], timeout=20)
+        await wait_for_states(app, [j.id for j in jobs], [JobState.COMPLETED], within=20)
 
     with_worker(app, body, {"fast": 3, "slow": 2}, claim_batch=50)
     assert peak == {"fast": 3, "slow": 2}

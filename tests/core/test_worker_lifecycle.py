@@ -7,8 +7,8 @@ import asyncio
 import threading
 import time
 import uuid
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest

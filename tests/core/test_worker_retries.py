@@ -67,7 +67,12 @@ def test_a_failure_is_recorded_then_retried_after_the_backoff(
     clock.advance(1)
     drain(app)
     done = app.get_job(job.id)
-    assert (done.state, done.attempt, done.result, calls) == (JobState.COMPLETED, 2, "paid", [42, 42])
+    assert (done.state, done.attempt, done.result, calls) == (
+        JobState.COMPLETED,
+        2,
+        "paid",
+        [42, 42],
+    )
     assert len(done.errors) == 1
     assert recorder.names(job.id) == [
         "taskward.job.inserted",

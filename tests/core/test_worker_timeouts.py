@@ -15,7 +15,9 @@ from tests.core.worker_support import wait_for_states, wait_until, with_worker
 TIMEOUT_ERROR = "taskward.core.errors.JobTimeoutError"
 
 
-@pytest.mark.parametrize(("max_attempts", "end"), [(1, JobState.DISCARDED), (2, JobState.RETRYABLE)])
+@pytest.mark.parametrize(
+    ("max_attempts", "end"), [(1, JobState.DISCARDED), (2, JobState.RETRYABLE)]
+)
 def test_async_handler_is_cancelled_at_its_timeout(
     app: Taskward, max_attempts: int, end: JobState
 ) -> None:
@@ -37,6 +39,22 @@ def test_async_handler_is_cancelled_at_its_timeout(
     assert error["type"] == TIMEOUT_ERROR
     assert "0.1s" in error["message"]
     assert stopped == [True]
+
+
+def test_a_handler_that_swallows_its_cancellation_still_timed_out(app: Taskward) -> None:
+    @app.task(timeout=0.05, max_attempts=1)
+    async def stubborn() -> str:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            return "pretending nothing happened"
+        return "never"
+
+    job = stubborn.enqueue()
+    drain(app)
+    done = app.get_job(job.id)
+    assert (done.state, done.result) == (JobState.DISCARDED, None)
+    assert done.errors[0]["type"] == TIMEOUT_ERROR
 
 
 def test_a_handlers_own_timeout_error_is_not_reported_as_a_job_timeout(app: Taskward) -> None:

@@ -25,10 +25,10 @@ def fast(**overrides: Any) -> dict[str, Any]:
 
 
 async def wait_until(
-    predicate: Callable[[], bool], *, timeout: float = 10.0, what: str = "condition"
+    predicate: Callable[[], bool], *, within: float = 10.0, what: str = "condition"
 ) -> None:
     """Poll ``predicate`` every few milliseconds; fail with ``what`` if it never holds."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -40,11 +40,11 @@ async def wait_for_states(
     ids: Iterable[uuid.UUID],
     states: Iterable[JobState],
     *,
-    timeout: float = 10.0,
+    within: float = 10.0,
 ) -> list[Job]:
     """Wait until every job in ``ids`` is in one of ``states``; return their snapshots."""
     ids, wanted = list(ids), set(states)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         jobs = await asyncio.to_thread(lambda: [app.get_job(i) for i in ids])
         if all(j.state in wanted for j in jobs):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import sqlalchemy as sa
@@ -11,7 +12,6 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from taskward.core import JobState, Taskward
 from taskward.core.events import JobCompleted, JobStarted
 from taskward.core.instrumentation import Instrumentation, instrument
-from taskward.core.testing import drain
 from tests.observability.conftest import sample
 
 JOBS = 20
@@ -26,7 +26,7 @@ def run_jobs(app: Taskward) -> list[JobState]:
         return i
 
     jobs = work.enqueue_many([(i,) for i in range(JOBS)])
-    drain(app)
+    asyncio.run(app.worker(["default"]).drain())  # (testing.drain would wait for subscribers)
     return [app.get_job(j.id).state for j in jobs]
 
 
@@ -52,8 +52,9 @@ def test_a_blocking_metrics_subscriber(app: Taskward, inst: Instrumentation) -> 
     finally:
         gate.set()
     inst.flush()
-    completed = sample(inst, "taskward_job_attempts_total", queue="default", task="work",
-                       outcome="completed")
+    completed = sample(
+        inst, "taskward_job_attempts_total", queue="default", task="work", outcome="completed"
+    )
     assert completed == JOBS  # and caught up once unblocked
 
 
@@ -96,8 +97,9 @@ def test_log_persistence_that_fails(app: Taskward, inst: Instrumentation) -> Non
         conn.execute(sa.text("ALTER TABLE taskward_job_logs RENAME TO taskward_job_logs_away"))
     assert run_jobs(app) == [JobState.COMPLETED] * JOBS
     inst.flush()
-    dropped = sample(inst, "taskward_execution_log_records_total", queue="default",
-                     outcome="dropped")
+    dropped = sample(
+        inst, "taskward_execution_log_records_total", queue="default", outcome="dropped"
+    )
     assert dropped == 2 * JOBS  # each attempt: its record and its outcome record
 
 
@@ -113,8 +115,9 @@ def test_log_persistence_that_blocks(postgresql_database: str) -> None:
             assert not inst.logs.flush(timeout=0.2)  # type: ignore[union-attr]
             conn.rollback()
         assert inst.flush()
-        persisted = sample(inst, "taskward_execution_log_records_total", queue="default",
-                           outcome="persisted")
+        persisted = sample(
+            inst, "taskward_execution_log_records_total", queue="default", outcome="persisted"
+        )
         assert persisted == 2 * JOBS
     finally:
         inst.close()

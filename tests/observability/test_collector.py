@@ -83,8 +83,13 @@ def test_schedule_timestamps(clocked_app: Taskward, clock: FakeClock, make_inst:
     with clocked_app.connect() as conn:
         conn.execute(
             schema.schedules.insert().values(
-                name="nightly", cron="0 3 * * *", timezone="UTC", task="t", updated_at=now,
-                next_fire_at=now + timedelta(hours=3), last_success_at=now - timedelta(days=1),
+                name="nightly",
+                cron="0 3 * * *",
+                timezone="UTC",
+                task="t",
+                updated_at=now,
+                next_fire_at=now + timedelta(hours=3),
+                last_success_at=now - timedelta(days=1),
             )
         )
     next_fire = sample(inst, "taskward_schedule_next_fire_timestamp_seconds", schedule="nightly")

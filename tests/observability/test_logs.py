@@ -63,7 +63,10 @@ def test_capture_from_async_sync_and_started_threads(
     a, s = app.enqueue("in_async"), app.enqueue("in_sync")
     drain(app)
     inst.flush()
-    assert messages(app, a.id) == ["from async code 1", "attempt completed in " + _duration(app, a.id)]
+    assert messages(app, a.id) == [
+        "from async code 1",
+        "attempt completed in " + _duration(app, a.id),
+    ]
     logged = entries(app, s.id)
     assert [e.message for e in logged[:2]] == ["from sync code", "from a thread"]
     assert [e.seq for e in logged] == [1, 2, 3]
@@ -78,8 +81,10 @@ def test_capture_from_async_sync_and_started_threads(
     assert {e.trace_id for e in logged} == {format(attempt.context.trace_id, "032x")}
     forwarded = [r.getMessage() for r in caplog.records]  # normal handlers still see them
     assert {"from async code 1", "from sync code", "from a thread"} <= set(forwarded)
-    assert sample(inst, "taskward_execution_log_records_total", queue="default",
-                  outcome="persisted") == 5
+    assert (
+        sample(inst, "taskward_execution_log_records_total", queue="default", outcome="persisted")
+        == 5
+    )
 
 
 def _duration(app: Taskward, job_id: uuid.UUID) -> str:
@@ -110,10 +115,14 @@ def test_caps_on_records_and_message_size(
     assert logged[5].attributes["taskward.log.dropped"] == 7
     assert "7 more log records were dropped" in logged[5].message
     assert logged[6].attributes["event_name"] == "taskward.job.completed"
-    assert sample(inst, "taskward_execution_log_records_total", queue="default",
-                  outcome="dropped") == 7
-    assert sample(inst, "taskward_execution_log_records_total", queue="default",
-                  outcome="persisted") == 7
+    assert (
+        sample(inst, "taskward_execution_log_records_total", queue="default", outcome="dropped")
+        == 7
+    )
+    assert (
+        sample(inst, "taskward_execution_log_records_total", queue="default", outcome="persisted")
+        == 7
+    )
 
 
 def test_a_silent_success_writes_nothing(app: Taskward, inst: Instrumentation) -> None:
@@ -239,8 +248,10 @@ def test_a_handler_logging_100000_lines_stays_within_bounded_memory(
     assert len(logged) == 1002
     assert logged[1000].attributes["taskward.log.dropped"] == 99_000
     assert peak < 16 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
-    assert sample(inst, "taskward_execution_log_records_total", queue="default",
-                  outcome="dropped") == 99_000
+    assert (
+        sample(inst, "taskward_execution_log_records_total", queue="default", outcome="dropped")
+        == 99_000
+    )
     inst.close()
     app.close()
 

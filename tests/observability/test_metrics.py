@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from prometheus_client.openmetrics.exposition import generate_latest as openmetrics
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from prometheus_client.openmetrics.exposition import generate_latest as openmetrics
 
 from taskward.core import JobState, Taskward, Worker, __version__
 from taskward.core.instrumentation import (
     Instrumentation,
     InstrumentationConfig,
+    LogsConfig,
     MetricsConfig,
+    TracingConfig,
     instrument,
 )
 from taskward.core.testing import drain
@@ -37,11 +40,21 @@ def test_event_metrics_equal_the_databases_counts(app: Taskward, inst: Instrumen
     assert totals(inst, "taskward_job_errors", "error_type") == truth.errors
     assert sorted(truth.errors) == sorted(ERROR_TYPES)
     assert sum(totals(inst, "taskward_jobs_inserted", "task").values()) == truth.inserted == 10
-    completed = sample(inst, "taskward_job_duration_seconds_count", queue="default",
-                       task="mix.ok", outcome="completed")
+    completed = sample(
+        inst,
+        "taskward_job_duration_seconds_count",
+        queue="default",
+        task="mix.ok",
+        outcome="completed",
+    )
     assert completed == 5
-    timed_out = sample(inst, "taskward_job_duration_seconds_count", queue="default",
-                       task="mix.slow", outcome="failed")
+    timed_out = sample(
+        inst,
+        "taskward_job_duration_seconds_count",
+        queue="default",
+        task="mix.slow",
+        outcome="failed",
+    )
     assert timed_out == 1
     waits = sum(
         sample(inst, "taskward_job_queue_wait_seconds_count", queue="default", task=t)
@@ -112,11 +125,21 @@ def test_task_label_switch_drops_task_from_histograms(app: Taskward, make_inst: 
     quick.enqueue_many([() for _ in range(3)])
     drain(app)
     inst.flush()
-    assert sample(inst, "taskward_job_duration_seconds_count", queue="default",
-                  outcome="completed") == 3
+    assert (
+        sample(inst, "taskward_job_duration_seconds_count", queue="default", outcome="completed")
+        == 3
+    )
     assert sample(inst, "taskward_job_queue_wait_seconds_count", queue="default") == 3
-    assert sample(inst, "taskward_job_attempts_total", queue="default", task=quick.name,
-                  outcome="completed") == 3
+    assert (
+        sample(
+            inst,
+            "taskward_job_attempts_total",
+            queue="default",
+            task=quick.name,
+            outcome="completed",
+        )
+        == 3
+    )
 
 
 def test_exemplars_carry_the_sampled_attempt_span(
@@ -154,8 +177,16 @@ def test_no_exemplar_when_the_span_is_not_sampled(database_url: str) -> None:
         untraced.enqueue()
         drain(app)
         inst.flush()
-        assert sample(inst, "taskward_job_attempts_total", queue="default", task=untraced.name,
-                      outcome="completed") == 1
+        assert (
+            sample(
+                inst,
+                "taskward_job_attempts_total",
+                queue="default",
+                task=untraced.name,
+                outcome="completed",
+            )
+            == 1
+        )
         assert "trace_id" not in openmetrics(inst.registry).decode()
     finally:
         inst.close()
@@ -206,3 +237,12 @@ def test_rescued_jobs_are_counted(app: Taskward, inst: Instrumentation) -> None:
     app.emit(events)
     inst.flush()
     assert sample(inst, "taskward_jobs_rescued_total", queue="reports") == 2
+
+
+def test_bad_settings_are_refused_with_their_key() -> None:
+    with pytest.raises(ValueError, match=r"tracing\.relationship"):
+        TracingConfig(relationship="sibling")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"logs\.max_records: expected a number >= 1, got 0"):
+        LogsConfig(max_records=0)
+    with pytest.raises(ValueError, match=r"metrics\.max_error_types"):
+        MetricsConfig(max_error_types=0)

@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from taskward.core import Constant, Job, Taskward, current_attempt
+from taskward.core import Constant, Job, JobState, Taskward, Worker, current_attempt
 from taskward.core.instrumentation import (
     Instrumentation,
     InstrumentationConfig,
@@ -19,6 +19,7 @@ from taskward.core.instrumentation import (
     instrument,
 )
 from taskward.core.testing import drain
+from tests.core.worker_support import wait_for_states, with_worker
 from tests.observability.conftest import MakeInst
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -232,3 +233,40 @@ def test_tracer_provider_of_the_sdk_is_used_per_app(database_url: str) -> None:
         for inst, app in zip(insts, apps, strict=True):
             inst.close()
             app.close()
+
+
+def test_rescue_and_stage_runs_get_internal_spans(
+    app: Taskward, inst: Instrumentation, spans: InMemorySpanExporter
+) -> None:
+    @app.task(queue="reports")
+    def report() -> None: ...
+
+    orphan = report.enqueue()
+    delayed = report.options(in_=0.2).enqueue()
+    with app.connect() as conn:  # a worker that died mid-attempt, never seen again
+        app.store.claim(conn, "reports", "dead-worker", 1, app.clock.now())
+
+    async def body(worker: Worker) -> None:
+        await wait_for_states(app, [orphan.id, delayed.id], [JobState.COMPLETED])
+
+    with_worker(app, body, {"reports": 2}, heartbeat_interval=0.05)
+    inst.flush()
+    internal = of_kind(spans, SpanKind.INTERNAL)
+    (rescue,) = [s for s in internal if s.name == "rescue reports"]
+    (producer,) = [
+        s
+        for s in of_kind(spans, SpanKind.PRODUCER)
+        if s.attributes["messaging.message.id"] == str(orphan.id)
+    ]
+    assert rescue.attributes["messaging.batch.message_count"] == 1
+    assert [link.context.span_id for link in rescue.links] == [producer.context.span_id]
+    assert rescue.start_time <= rescue.end_time
+    stages = [s for s in internal if s.name == "stage"]
+    assert sum(s.attributes["messaging.batch.message_count"] for s in stages) >= 1
+    labels = {"kind": "rescue"}
+    assert (
+        inst.registry.get_sample_value(
+            "taskward_maintenance_last_success_timestamp_seconds", labels
+        )
+        or 0
+    ) > 0

@@ -96,8 +96,12 @@ def test_spans_reach_an_otlp_endpoint_with_links_and_status(
         provider.shutdown()
     with receiver.lock:
         spans = list(receiver.spans)
-    producers = {attrs(s)["messaging.message.id"]: s for s in spans if s.kind == Span.SPAN_KIND_PRODUCER}
-    consumers = {attrs(s)["messaging.message.id"]: s for s in spans if s.kind == Span.SPAN_KIND_CONSUMER}
+    producers = {
+        attrs(s)["messaging.message.id"]: s for s in spans if s.kind == Span.SPAN_KIND_PRODUCER
+    }
+    consumers = {
+        attrs(s)["messaging.message.id"]: s for s in spans if s.kind == Span.SPAN_KIND_CONSUMER
+    }
     ids = {str(j.id) for j in jobs}
     assert set(producers) == set(consumers) == ids
     assert len(spans) == 6

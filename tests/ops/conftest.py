@@ -22,7 +22,7 @@ EXAMPLES = ROOT / "docs" / "examples"
 CLI = [sys.executable, "-m", "taskward.ops.cli"]
 BIN = Path(sys.executable).parent
 
-SHOP = '''
+SHOP = """
 import asyncio
 import os
 
@@ -44,12 +44,14 @@ def fail(message: str) -> None:
 @app.task(name="shop.hang")
 async def hang() -> None:
     await asyncio.sleep(3600)
-'''
+"""
 
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment of a subprocess: no inherited database or app, the venv first on PATH."""
-    env = {k: v for k, v in os.environ.items() if k not in ("TASKWARD_DATABASE_URL", "TASKWARD_APP")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("TASKWARD_DATABASE_URL", "TASKWARD_APP")
+    }
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
@@ -124,9 +126,11 @@ def empty_postgresql(pg_admin: sa.Engine) -> Iterator[str]:
     name = f"taskward_e_{uuid.uuid4().hex[:12]}"
     with pg_admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.make_url(str(pg_admin.url)).set(
-        drivername="postgresql", database=name
-    ).render_as_string(hide_password=False)
+    yield (
+        sa.make_url(str(pg_admin.url))
+        .set(drivername="postgresql", database=name)
+        .render_as_string(hide_password=False)
+    )
     with pg_admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

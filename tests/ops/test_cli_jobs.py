@@ -32,7 +32,7 @@ def finished(database_url: str) -> Iterator[dict[str, str]]:
     drain(app)
     ids["scheduled"] = str(add.options(in_=3600).enqueue(5, 6).id)
     app.close()
-    yield ids
+    return ids
 
 
 def _json(*args: str) -> object:
@@ -104,7 +104,7 @@ def test_tables_for_people(database_url: str, finished: dict[str, str]) -> None:
 
 
 def test_an_unknown_job_is_one_line(sqlite_database: str) -> None:
-    for job_id in ("0190f0a0-0000-7000-8000-000000000000", "not-an-id"):
-        result = run_cli("jobs", "show", job_id, "-d", sqlite_database)
-        assert result.returncode == 1
-        assert f"no job with id {job_id}" in one_line_error(result)
+    job_id = "0190f0a0-0000-7000-8000-000000000000"
+    result = run_cli("jobs", "show", job_id, "-d", sqlite_database)
+    assert result.returncode == 1
+    assert f"no job with id {job_id}" in one_line_error(result)

@@ -121,7 +121,9 @@ def test_postgresql_workers_on_two_hosts_share_only_the_url(
 
     wait_for(schema_ready, "the script's db upgrade")
     second = processes.cli("worker", "--app", "tasks:app", "-d", empty_postgresql, cwd=tmp_path)
-    wait_for(lambda: count_rows(empty_postgresql, "taskward_workers") == 2, "both workers to register")
+    wait_for(
+        lambda: count_rows(empty_postgresql, "taskward_workers") == 2, "both workers to register"
+    )
     app = Taskward(empty_postgresql, allow_unregistered=True)
     try:
         ids = [
@@ -138,4 +140,6 @@ def test_postgresql_workers_on_two_hosts_share_only_the_url(
         code, out, err = processes.stop(host, signal.SIGINT)
         assert code == 0, err
         sent += [line for line in out.splitlines() if line.startswith("sending a welcome")]
-    assert sorted(sent) == sorted(f"sending a welcome email to user{i}@example.com" for i in range(20))
+    assert sorted(sent) == sorted(
+        f"sending a welcome email to user{i}@example.com" for i in range(20)
+    )

@@ -3,7 +3,6 @@
 import asyncio
 
 import sqlalchemy as sa
-
 from tasks import app, resize, send_welcome
 
 # One job. You get back a snapshot of the row: id, state, queue, ...

@@ -1,10 +1,14 @@
-"""Fast JSON encoding for the hot paths (job rows, outbox rows, argument checks).
+"""Fast JSON for the hot paths (job rows, outbox rows, argument checks).
 
 ``json.dumps`` builds a new C encoder on every call; on the queue's hot path that
 set-up costs several times the encoding of a small value. One encoder is made
 here and reused. Its output is exactly ``json.dumps(value, allow_nan=False)``.
 Without the circular-reference check a cyclic value ends in ``RecursionError``,
 which :func:`dumps` reports as the ``ValueError`` ``json.dumps`` would raise.
+
+:func:`loads` calls the C scanner directly (``json.loads`` adds encoding
+detection and a whitespace regex around it) and falls back to the full decoder
+for anything but one JSON value filling the whole text.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 from json.encoder import c_make_encoder, encode_basestring_ascii
 from typing import Any
 
-__all__ = ["dumps"]
+__all__ = ["dumps", "loads"]
 
 
 def _refuse(value: Any) -> Any:
@@ -26,6 +30,8 @@ _encode = (
     else None
 )
 _fallback = json.JSONEncoder(allow_nan=False).encode
+_decoder = json.JSONDecoder()
+_scan = _decoder.scan_once
 
 
 def dumps(value: Any) -> str:
@@ -38,3 +44,13 @@ def dumps(value: Any) -> str:
         return "".join(_encode(value, 0))
     except RecursionError:
         raise ValueError("Circular reference detected (or nesting too deep)") from None
+
+
+def loads(data: str | bytes | bytearray | memoryview) -> Any:
+    """``json.loads(data)`` for text or UTF-8 bytes, faster on the short values of job rows."""
+    text = data if isinstance(data, str) else bytes(data).decode()
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return _decoder.decode(text)  # leading whitespace, or not JSON: let it say why
+    return value if end == len(text) else _decoder.decode(text)

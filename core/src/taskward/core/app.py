@@ -9,6 +9,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, overload
 
 import sqlalchemy as sa
@@ -28,11 +29,15 @@ from taskward.core.events import (
     QueueResumed,
 )
 from taskward.core.job import Job
+from taskward.core.limits import Limit, Limits
 from taskward.core.retry import Backoff, ExceptionTypes, Exponential, RetryPolicy
 from taskward.core.schedules import Schedules
 from taskward.core.states import WAITING, JobState
 from taskward.core.store import store_for
 from taskward.core.task import EnqueueOptions, JobSpec, Task, TaskPolicy, Unique
+from taskward.core.workflows import Workflows
+from taskward.core.workflows.plan import Plan as DependencyPlan
+from taskward.core.workflows.plan import plan as plan_dependencies
 
 if TYPE_CHECKING:
     from taskward.core.worker import Middleware, Worker
@@ -69,7 +74,14 @@ class Taskward:
         self._lock = threading.Lock()
         #: Cron schedules, fired by the leader (see :mod:`taskward.core.schedules`).
         self.schedules = Schedules(self)
-        self.store.transition_hooks.append(self.schedules.record_success)
+        #: Jobs that wait for other jobs (see :mod:`taskward.core.workflows`).
+        self.workflows = Workflows(self)
+        #: Rate limits and concurrency caps (see :mod:`taskward.core.limits`).
+        self.limits = Limits(self)
+        self.store.transition_hooks += [
+            self.workflows.on_transitions,
+            self.schedules.record_success,
+        ]
 
     @property
     def url(self) -> str:
@@ -89,13 +101,15 @@ class Taskward:
 
         Policy keywords: ``name``, ``queue``, ``priority``, ``max_attempts``, ``backoff``,
         ``retry_on``, ``never_retry_on``, ``timeout``, ``unique`` (:class:`Unique`),
-        ``tags``, ``on_retry``.
+        ``tags``, ``on_retry``, ``limit`` (a :class:`~taskward.core.limits.Limit` on the task).
         """
 
         def register(func: Callable[..., Any]) -> Task[Any, Any]:
             name = policy.pop("name", None) or f"{func.__module__}.{func.__qualname__}"
             task: Task[Any, Any] = Task(self, func, name, make_policy(**policy))
             self.tasks[name] = task
+            if task.policy.limit is not None:
+                self.limits.add(replace(task.policy.limit, task=name))
             return task
 
         return register(fn) if fn is not None else register
@@ -133,7 +147,8 @@ class Taskward:
         specs = list(specs)
         now = self.clock.now()
         jobs = [build_job(s, self.policy_for(s.task), now) for s in specs]
-        write = self._writer(connection)
+        jobs, dependencies = plan_dependencies(specs, jobs)
+        write = self._writer(connection, dependencies)
         for hook in reversed(self.enqueue_hooks):
             write = _bind_hook(hook, write)
         return write(jobs)
@@ -143,22 +158,40 @@ class Taskward:
         specs = list(specs)
         return await asyncio.to_thread(self.enqueue_many, specs)
 
-    def _writer(self, connection: sa.Connection | None) -> Callable[[Sequence[Job]], list[Job]]:
+    def _writer(
+        self, connection: sa.Connection | None, dependencies: DependencyPlan | None = None
+    ) -> Callable[[Sequence[Job]], list[Job]]:
         def write(jobs: Sequence[Job]) -> list[Job]:
             now = self.clock.now()
             if connection is not None:
-                events = self.store.insert(connection, jobs, now)
-                existing = self._existing(connection, jobs, events)
-                self._emit_on_commit(connection, events)
+                events, existing = self._insert(connection, jobs, now, dependencies)
+                self.emit_on_commit(connection, events)
             else:
                 with self.connect() as conn:
-                    events = self.store.insert(conn, jobs, now)
-                    existing = self._existing(conn, jobs, events)
+                    events, existing = self._insert(conn, jobs, now, dependencies)
                 self.emit(events)
-            inserted = {e.job.id: e.job for e in events}
-            return [inserted.get(j.id) or existing[j.unique_key or ""] for j in jobs]
+            latest = {e.job.id: e.job for e in events}
+            return [latest.get(j.id) or existing[j.unique_key or ""] for j in jobs]
 
         return write
+
+    def _insert(
+        self,
+        conn: sa.Connection,
+        jobs: Sequence[Job],
+        now: datetime,
+        dependencies: DependencyPlan | None,
+    ) -> tuple[list[JobEvent], dict[str, Job]]:
+        """Insert ``jobs``; with dependencies, link them in the same transaction."""
+        if dependencies is not None:
+            dependencies.check(conn)
+        events = self.store.insert(conn, jobs, now)
+        existing = self._existing(conn, jobs, events)
+        if dependencies is not None:
+            inserted = {e.job.id for e in events}
+            ids = [j.id if j.id in inserted else existing[j.unique_key or ""].id for j in jobs]
+            events += dependencies.link(self.store, conn, ids, inserted, now)
+        return events, existing
 
     def _existing(
         self, conn: sa.Connection, jobs: Sequence[Job], events: Sequence[JobEvent]
@@ -169,7 +202,8 @@ class Taskward:
         keys = [j.unique_key for j in jobs if j.id not in inserted and j.unique_key]
         return self.store.find_by_unique_keys(conn, keys)
 
-    def _emit_on_commit(self, connection: sa.Connection, events: list[JobEvent]) -> None:
+    def emit_on_commit(self, connection: sa.Connection, events: Sequence[JobEvent]) -> None:
+        """Emit ``events`` when ``connection``'s transaction commits; drop them on rollback."""
         pending = self._pending_events.get(connection)
         if pending is None:
             pending = self._pending_events[connection] = []
@@ -324,7 +358,7 @@ class Taskward:
 
     def maintenance_loops(self, worker: Worker) -> list[Loop]:
         """Loops the features add to every worker's maintenance (the scheduler, ...)."""
-        return self.schedules.loops(worker)
+        return [*self.schedules.loops(worker), *self.limits.loops(worker)]
 
     def close(self) -> None:
         self.bus.close()
@@ -343,6 +377,7 @@ def make_policy(
     unique: Unique | None = None,
     tags: Iterable[str] = (),
     on_retry: Callable[[Job, BaseException], None] | None = None,
+    limit: Limit | None = None,
 ) -> TaskPolicy:
     """Build a :class:`TaskPolicy`, checked the same way enqueue checks a call."""
     from taskward.core.enqueue import build_job
@@ -358,6 +393,7 @@ def make_policy(
         unique=replace(unique) if unique else None,
         tags=tuple(tags),
         on_retry=on_retry,
+        limit=limit,
     )
     # Validate the defaults once at declaration time (fails with the field's name).
     build_job(JobSpec("_check"), replace(policy, unique=None), SystemClock().now())

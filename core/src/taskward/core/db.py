@@ -4,7 +4,7 @@ SQLite: WAL, ``synchronous=NORMAL``, a busy timeout, and ``BEGIN IMMEDIATE`` so 
 transaction takes the write lock up front instead of failing on upgrade when
 several worker processes share one file. PostgreSQL: psycopg 3 with pre-ping,
 so a restarted server costs one failed statement, not a dead pool. JSON columns
-are encoded with the reusable encoder of :mod:`taskward.core._json` on both.
+are encoded and decoded by :mod:`taskward.core._json` on both.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
-from taskward.core._json import dumps
+from taskward.core._json import dumps, loads
 from taskward.core.errors import DatabaseUnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -50,6 +50,7 @@ def create_engine(url: str | URL, **kwargs: Any) -> sa.Engine:
     """Make an engine for ``url`` with the settings a queue needs on that dialect."""
     parsed = normalise_url(url)
     kwargs.setdefault("json_serializer", dumps)
+    kwargs.setdefault("json_deserializer", loads)
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed, **kwargs)

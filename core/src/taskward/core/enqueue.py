@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from taskward.core._ids import uuid7
+from taskward.core._json import dumps
 from taskward.core.errors import InvalidJobError
 from taskward.core.job import Job
 from taskward.core.states import JobState
@@ -76,7 +77,7 @@ def _scheduled_at(at: datetime | None, in_: float | None, now: datetime) -> date
 
 def _check_json(field: str, value: Any) -> None:
     try:
-        json.dumps(value, allow_nan=False)
+        dumps(value)
     except (TypeError, ValueError) as exc:
         raise InvalidJobError(field, f"not JSON-serialisable: {exc}") from None
 

@@ -81,3 +81,17 @@ class ScheduleNotFoundError(TaskwardError, LookupError):
 
     def __init__(self, name: str) -> None:
         super().__init__(f"no schedule named {name!r}")
+
+
+class WorkflowNotFoundError(TaskwardError, LookupError):
+    """No workflow has that id."""
+
+    def __init__(self, workflow_id: object) -> None:
+        super().__init__(f"no workflow with id {workflow_id}")
+
+
+class InvalidLimitError(TaskwardError, ValueError):
+    """The rate or concurrency limit is not valid."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"invalid limit: {problem}")

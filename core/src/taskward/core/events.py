@@ -26,11 +26,14 @@ taskward.worker.stopped         WorkerStopped         worker_id
 taskward.queue.paused           QueuePaused           queue
 taskward.queue.resumed          QueueResumed          queue
 taskward.queue.claimed          QueueClaimed          queue, worker_id, count, duration, error
+taskward.maintenance.ran        MaintenanceRan        kind, worker_id, duration, jobs, error
 ==============================  ====================  =====================================
 
-``taskward.queue.claimed`` reports one claim round trip (for claim metrics); it is
-not a job transition and is not written to the outbox. Finish events also carry
-``span``, the attempt's span ids (exemplars, log and trace links); not in the outbox.
+``taskward.queue.claimed`` reports one claim round trip (for claim metrics) and
+``taskward.maintenance.ran`` one run of a maintenance loop (stage, rescue, ...: its
+span and last-success time); neither is a job transition nor written to the outbox.
+Finish events also carry ``span``, the attempt's span ids (exemplars, log and trace
+links), which is not written to the outbox either.
 
 ``job`` on every job event is the snapshot *after* the transition.
 """
@@ -219,15 +222,30 @@ class QueueResumed(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class QueueClaimed(Event):
+class _WorkerReport(Event):
+    """A timed piece of a worker's own work: not a job transition, not in the outbox."""
+
+    worker_id: str
+    duration: float
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueClaimed(_WorkerReport):
     """One claim round trip of a worker: ``count`` jobs in ``duration`` s, or ``error``."""
 
     name: ClassVar[str] = "taskward.queue.claimed"
     queue: str
-    worker_id: str
     count: int
-    duration: float
-    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MaintenanceRan(_WorkerReport):
+    """One run of a worker's maintenance loop ``kind``, ending at ``at``; ``jobs`` it moved."""
+
+    name: ClassVar[str] = "taskward.maintenance.ran"
+    kind: str
+    jobs: tuple[Job, ...] = ()
 
 
 FINISH_EVENTS: tuple[type[JobEvent], ...] = (

@@ -223,7 +223,6 @@ workflow_jobs = sa.Table(
     sa.Column("workflow_id", sa.Uuid(), nullable=False),
     sa.Column("step", sa.String(255)),
     sa.Column("on_dependency_failure", sa.String(16), nullable=False),
-    sa.Column("not_before", UTCDateTime()),
 )
 
 job_dependencies = sa.Table(

@@ -15,6 +15,7 @@ from taskward.core.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from taskward.core.app import Taskward
+    from taskward.core.limits import Limit
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,6 +48,8 @@ class TaskPolicy:
     unique: Unique | None = None
     tags: tuple[str, ...] = ()
     on_retry: Callable[[Job, BaseException], None] | None = None
+    #: Rate limit and/or concurrency cap on this task's jobs, on all workers.
+    limit: Limit | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

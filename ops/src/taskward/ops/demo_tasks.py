@@ -58,8 +58,13 @@ def register(app: Taskward) -> DemoTasks:
             raise GatewayUnavailableError(f"payment gateway timed out (attempt {attempt})")
         return {"order": order, "charged_cents": cents}
 
-    @app.task(name="demo.render_report", queue="reports", timeout=0.5, max_attempts=2,
-              backoff=Constant(0.5))
+    @app.task(
+        name="demo.render_report",
+        queue="reports",
+        timeout=0.5,
+        max_attempts=2,
+        backoff=Constant(0.5),
+    )
     async def render_report(period: str) -> str:
         await asyncio.sleep(30)  # far longer than the timeout: every attempt times out
         return f"{period} report"

@@ -13,11 +13,26 @@ import logging
 import threading
 from typing import Any, TextIO
 
-from taskward.core import Taskward
+from taskward.core import Job, Taskward
 from taskward.core.bus import Subscription
-from taskward.core.events import Event, JobEvent
+from taskward.core.events import (
+    Event,
+    JobEvent,
+    QueuePaused,
+    QueueResumed,
+    WorkerStarted,
+    WorkerStopped,
+)
 from taskward.ops.serialize import dumps
 
+#: What a person watching a worker wants to see (not per-poll or maintenance chatter).
+LIFECYCLE: tuple[type[Event], ...] = (
+    JobEvent,
+    WorkerStarted,
+    WorkerStopped,
+    QueuePaused,
+    QueueResumed,
+)
 OUTCOMES = {
     "taskward.job.completed": "completed",
     "taskward.job.failed": "retryable",
@@ -65,17 +80,34 @@ def event_record(event: Event) -> dict[str, Any]:
             record["taskward.job.outcome"] = OUTCOMES[event.name]
         payload = event.payload()
     else:
-        payload = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
-        payload.pop("at")
+        payload = {
+            f.name: _plain(getattr(event, f.name))
+            for f in dataclasses.fields(event)
+            if f.name != "at"
+        }
     for key, value in payload.items():
-        if key == "error":
-            if value:
-                record["exception.type"] = value["type"]
-                record["exception.message"] = value["message"]
+        if key == "error" and isinstance(value, dict):
+            record["exception.type"] = value["type"]
+            record["exception.message"] = value["message"]
+        elif key == "error" and value:
+            record["exception.message"] = str(value)
         elif value is not None:
             record[PAYLOAD_KEYS.get(key, f"taskward.{key}")] = value
     record["message"] = _message(record)
     return record
+
+
+def _plain(value: Any) -> Any:
+    """A field of any event as JSON: jobs by id, anything unknown as text."""
+    if isinstance(value, Job):
+        return str(value.id)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 def _message(record: dict[str, Any]) -> str:
@@ -105,4 +137,4 @@ class JsonLines:
             self.stream.flush()
 
     def attach(self, app: Taskward) -> Subscription:
-        return app.bus.subscribe(self, name="json-event-log")
+        return app.bus.subscribe(self, name="json-event-log", kinds=LIFECYCLE)

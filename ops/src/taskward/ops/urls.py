@@ -51,7 +51,8 @@ def prepare_sqlite(url: str | sa.URL, *, create: bool) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise DatabaseUnavailableError(mask_url(url), f"cannot create {path.parent}: {exc}")
+            reason = f"cannot create {path.parent}: {exc}"
+            raise DatabaseUnavailableError(mask_url(url), reason) from None
     elif not path.exists():
         raise DatabaseUnavailableError(
             mask_url(url),

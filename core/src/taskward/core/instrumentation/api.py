@@ -16,6 +16,7 @@ from opentelemetry.trace import TracerProvider
 from prometheus_client import CollectorRegistry, start_http_server
 
 from taskward.core.bus import Subscription
+from taskward.core.events import MaintenanceRan
 from taskward.core.instrumentation.collector import DatabaseCollector
 from taskward.core.instrumentation.config import InstrumentationConfig
 from taskward.core.instrumentation.logs import LogCapture
@@ -58,7 +59,7 @@ class Instrumentation:
         self.logs: LogCapture | None = None
         #: The middleware it added to ``app.middleware``, outermost first.
         self.middleware: list[Middleware] = []
-        self._subscription: Subscription | None = None
+        self._subscriptions: list[Subscription] = []
         self._servers: list[MetricsServer] = []
         self._closed = False
 
@@ -84,8 +85,8 @@ class Instrumentation:
                 self.app.middleware.remove(mw)
         if self.tracing is not None and self.tracing.enqueue_hook in self.app.enqueue_hooks:
             self.app.enqueue_hooks.remove(self.tracing.enqueue_hook)
-        if self._subscription is not None:
-            self.app.bus.unsubscribe(self._subscription)
+        for subscription in self._subscriptions:
+            self.app.bus.unsubscribe(subscription)
         if self.logs is not None:
             self.logs.close()
         for server in self._servers:
@@ -111,13 +112,20 @@ def instrument(
     cfg = inst.config
     if metrics:
         inst.metrics = em = EventMetrics(app, inst.registry, cfg.metrics)
-        inst._subscription = app.bus.subscribe(em.handle, name="taskward-metrics", kinds=em.kinds)
+        inst._subscriptions.append(
+            app.bus.subscribe(em.handle, name="taskward-metrics", kinds=em.kinds)
+        )
         if cfg.metrics.collector:
             inst.collector = DatabaseCollector(app, cfg.metrics, em.local_workers)
             inst.registry.register(inst.collector)
     if tracing:
         inst.tracing = Tracing(app, cfg.tracing, tracer_provider)
         app.enqueue_hooks.append(inst.tracing.enqueue_hook)
+        inst._subscriptions.append(
+            app.bus.subscribe(
+                inst.tracing.maintenance, name="taskward-tracing", kinds=[MaintenanceRan]
+            )
+        )
         inst.middleware.append(inst.tracing.middleware)
     if logs:
         count = inst.metrics.count_log_records if inst.metrics else _ignore_count

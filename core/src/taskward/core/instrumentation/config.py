@@ -43,6 +43,11 @@ class MetricsConfig:
     stale_after: float = 15.0
     """A worker whose heartbeat is older than this (3 x the default interval) is stale."""
 
+    def __post_init__(self) -> None:
+        _at_least("metrics.max_error_types", self.max_error_types, 1)
+        _at_least("metrics.collector_ttl", self.collector_ttl, 0)
+        _at_least("metrics.stale_after", self.stale_after, 0)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TracingConfig:
@@ -50,6 +55,12 @@ class TracingConfig:
 
     relationship: Literal["link", "child"] = "link"
     """``link``: each attempt is a new trace linked to its enqueue; ``child``: one trace."""
+
+    def __post_init__(self) -> None:
+        if self.relationship not in ("link", "child"):
+            raise ValueError(
+                f'tracing.relationship: expected "link" or "child", got {self.relationship!r}'
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +80,12 @@ class LogsConfig:
     max_pending_rows: int = 50_000
     """Rows waiting for the writer before new attempts' logs are dropped (and counted)."""
 
+    def __post_init__(self) -> None:
+        _at_least("logs.max_records", self.max_records, 1)
+        _at_least("logs.max_message_bytes", self.max_message_bytes, 64)
+        _at_least("logs.max_args_bytes", self.max_args_bytes, 16)
+        _at_least("logs.max_pending_rows", self.max_pending_rows, 1)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InstrumentationConfig:
@@ -79,3 +96,8 @@ class InstrumentationConfig:
     logs: LogsConfig = field(default_factory=LogsConfig)
     service_name: str = "taskward-worker"
     """``service.name`` in JSON log lines."""
+
+
+def _at_least(key: str, value: float, minimum: float) -> None:
+    if not isinstance(value, int | float) or value < minimum:
+        raise ValueError(f"{key}: expected a number >= {minimum}, got {value!r}")

@@ -39,6 +39,7 @@ from taskward.core.events import (
     JobRescued,
     JobRetryScheduled,
     JobStarted,
+    MaintenanceRan,
     QueueClaimed,
     WorkerStarted,
     WorkerStopped,
@@ -131,6 +132,12 @@ class EventMetrics:
             ("queue",),
             registry=r,
         )
+        self.maintenance = Gauge(
+            "taskward_maintenance_last_success_timestamp_seconds",
+            "Last successful maintenance run (rescue here; archive, purge, backup elsewhere).",
+            ("kind",),
+            registry=r,
+        )
         self.log_records = Counter(
             "taskward_execution_log_records",
             "Captured execution log records.",
@@ -158,6 +165,7 @@ class EventMetrics:
             QueueClaimed: self._claimed,
             WorkerStarted: self._worker_started,
             WorkerStopped: self._worker_stopped,
+            MaintenanceRan: self._maintenance_ran,
         }
         self.zero_fill()
 
@@ -248,6 +256,10 @@ class EventMetrics:
             for result in CLAIM_RESULTS:
                 self._child(self.claims, queue, result)
         self.zero_fill()
+
+    def _maintenance_ran(self, event: MaintenanceRan) -> None:
+        if event.kind == "rescue" and event.error is None:
+            self._child(self.maintenance, "rescue").set(event.at.timestamp())
 
     def _worker_stopped(self, event: WorkerStopped) -> None:
         for queue, limit in self._worker_queues.pop(event.worker_id, {}).items():

@@ -9,6 +9,8 @@
   to the previous attempt's span when that one failed. The span is current
   inside the handler (sync handlers too: the executor copies the context into
   the thread), so user spans nest under it.
+* ``rescue {queue}`` and ``stage`` (INTERNAL), from the maintenance runs' reports
+  on the bus, for runs that moved jobs (rescue: linked to their enqueue contexts).
 
 With no SDK installed every span is non-recording and nothing is injected
 unless an upstream context is active, which then passes through unchanged.
@@ -23,6 +25,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from taskward.core.events import Event, MaintenanceRan
 from taskward.core.instrumentation.config import TracingConfig
 from taskward.core.instrumentation.guard import Guard
 from taskward.core.job import Job
@@ -38,6 +41,7 @@ TRACER_NAME = "taskward.core"
 SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
 SYSTEM = "taskward"
 Insert = Callable[[Sequence[Job]], list[Job]]
+MAINTENANCE_SPANS = ("stage", "rescue")
 
 
 class Tracing:
@@ -161,6 +165,38 @@ class Tracing:
         )
         return span, base
 
+    # -- maintenance -------------------------------------------------------------
+    def maintenance(self, event: Event) -> None:
+        """Bus subscriber: INTERNAL spans for stage and rescue runs that moved jobs or failed.
+
+        Made after the run from its report, with the run's own start and end times.
+        """
+        if not isinstance(event, MaintenanceRan) or event.kind not in MAINTENANCE_SPANS:
+            return
+        if not (event.jobs or event.error):
+            return
+        end = int(event.at.timestamp() * 1e9)
+        start = end - int(event.duration * 1e9)
+        groups: dict[str, list[Job]] = {} if event.jobs else {"": []}
+        for job in event.jobs:
+            groups.setdefault(job.queue if event.kind == "rescue" else "", []).append(job)
+        for queue, jobs in groups.items():
+            links = [Link(c) for c in map(_creation, jobs) if c is not None]
+            span = self.tracer.start_span(
+                f"{event.kind} {queue}".strip(),
+                kind=SpanKind.INTERNAL,
+                attributes={
+                    "messaging.system": SYSTEM,
+                    "messaging.batch.message_count": len(jobs),
+                    "messaging.client.id": event.worker_id,
+                },
+                links=links,
+                start_time=start,
+            )
+            if event.error:
+                span.set_status(Status(StatusCode.ERROR, event.error))
+            span.end(end)
+
     def _end_process(self, span: trace.Span, outcome: Outcome | None) -> None:
         try:
             if outcome is None:
@@ -214,6 +250,14 @@ def _set_outcome(span: trace.Span, outcome: Outcome) -> None:
         span.set_status(Status(StatusCode.ERROR, error.message))
     elif outcome.kind == "discarded":
         span.set_status(Status(StatusCode.ERROR, outcome.reason or "discarded"))
+
+
+def _creation(job: Job) -> SpanContext | None:
+    """The context the job was enqueued in, if it carries one."""
+    if "traceparent" not in job.meta:
+        return None
+    context = trace.get_current_span(propagate.extract(job.meta)).get_span_context()
+    return context if context.is_valid else None
 
 
 def _previous_attempt(job: Job) -> SpanContext | None:

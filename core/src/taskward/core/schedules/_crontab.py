@@ -65,6 +65,6 @@ def _weekday(token: str) -> int:
     token = token.strip().lower()
     if token.isdigit() and 0 <= int(token) <= 7:
         return int(token)
-    if token[:3] in WEEKDAYS and len(token) == 3:
+    if token in WEEKDAYS:
         return WEEKDAYS.index(token)
     raise ValueError(f"bad weekday {token!r} (0-7 or sun-sat)")

@@ -1,4 +1,4 @@
-"""What a schedule is, and its fire times (APScheduler's ``CronTrigger`` does the calendar).
+"""What a schedule is, and its fire times (APScheduler's triggers do the calendar).
 
 Fire times are instants. Two rules make them behave on daylight-saving days:
 a wall time skipped by a spring-forward transition fires once, at the
@@ -18,9 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
-
 from taskward.core.errors import InvalidScheduleError
+from taskward.core.schedules._crontab import crontab_trigger
 from taskward.core.task import JobSpec
 
 TICK = timedelta(microseconds=1)
@@ -34,7 +33,7 @@ class Schedule:
 
     #: Unique name; part of every firing's unique key.
     name: str
-    #: A five-field crontab expression (minute hour day month weekday).
+    #: A five-field crontab expression (minute hour day month weekday), as cron(8) reads it.
     cron: str
     #: The job to enqueue at each fire time.
     spec: JobSpec
@@ -44,7 +43,7 @@ class Schedule:
     catch_up: int = 0
     #: Seconds after its fire time a run still counts as on time, not missed.
     misfire_grace: float = 60.0
-    _trigger: CronTrigger = field(init=False, repr=False, compare=False)
+    _trigger: Any = field(init=False, repr=False, compare=False)
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -53,11 +52,9 @@ class Schedule:
         try:
             zone = ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidScheduleError(
-                self.name, f"unknown time zone {self.timezone!r}"
-            ) from None
+            raise InvalidScheduleError(self.name, f"unknown time zone {self.timezone!r}") from None
         try:
-            trigger = CronTrigger.from_crontab(self.cron, timezone=zone)
+            trigger = crontab_trigger(self.cron, zone)
         except ValueError as exc:
             raise InvalidScheduleError(
                 self.name, f"bad cron expression {self.cron!r}: {exc}"
@@ -76,8 +73,11 @@ class Schedule:
         """The first fire time at or after ``when`` (UTC)."""
         while True:
             fire = self._trigger.get_next_fire_time(None, self._past_repeat(when))
-            if fire is None or not self._repeated(fire):
-                return fire.astimezone(UTC) if fire is not None else None
+            if fire is None:
+                return None
+            fire = fire.astimezone(UTC)  # arithmetic on zoned datetimes is wall-clock arithmetic
+            if not self._repeated(fire):
+                return fire  # type: ignore[no-any-return]
             when = fire + TICK
 
     def fire_times(self, start: datetime, end: datetime) -> Iterator[datetime]:
@@ -131,7 +131,7 @@ class Schedule:
         """
         if not self._repeated(when):
             return when
-        when = when.replace(second=0, microsecond=0) + MINUTE
+        when = when.astimezone(UTC).replace(second=0, microsecond=0) + MINUTE
         while self._repeated(when):
             when += MINUTE
         return when

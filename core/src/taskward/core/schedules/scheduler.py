@@ -9,6 +9,7 @@ anything still slip through, the unique key turns its insert into a no-op.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from taskward.core.worker.loops import Loop
 
 log = logging.getLogger("taskward.core.schedules")
+# Aliases: inside the class, ``list`` is the method.
+Infos = list[ScheduleInfo]
+Jobs = list[Job]
 
 
 class Schedules:
@@ -76,7 +80,7 @@ class Schedules:
         return dict(self._defined)
 
     # -- operators -----------------------------------------------------------------
-    def list(self) -> list[ScheduleInfo]:
+    def list(self) -> Infos:
         """Every stored schedule with its pause flag, last and next fire times."""
         with self.app.connect() as conn:
             self._sync(conn)
@@ -110,7 +114,7 @@ class Schedules:
             return state.read(conn, name)[0]
 
     # -- the leader's side -----------------------------------------------------------
-    def tick(self) -> list[Job]:
+    def tick(self) -> Jobs:
         """Fire every schedule that is due now; the jobs enqueued (or already there)."""
         now = self.app.clock.now()
         with self.app.connect() as conn:
@@ -125,7 +129,7 @@ class Schedules:
         ]
         return [job for schedule in due for job in self._fire(schedule)]
 
-    def _fire(self, schedule: Schedule) -> list[Job]:
+    def _fire(self, schedule: Schedule) -> Jobs:
         now = self.app.clock.now()
         with self.app.connect() as conn:
             found = state.read(conn, schedule.name, lock=True)
@@ -142,13 +146,13 @@ class Schedules:
                     info.next_fire_at.isoformat(),
                     schedule.catch_up,
                 )
-            jobs = self.app.enqueue_many(
-                [schedule.job_spec(s) for s in slots], connection=conn
+            jobs = self.app.enqueue_many([schedule.job_spec(s) for s in slots], connection=conn)
+            state.fired(
+                conn, schedule.name, slots[-1] if slots else info.last_fire_at, following, now
             )
-            state.fired(conn, schedule.name, slots[-1] if slots else info.last_fire_at, following, now)
         return jobs
 
-    def _sync(self, conn: sa.Connection) -> list[ScheduleInfo]:
+    def _sync(self, conn: sa.Connection) -> Infos:
         """The stored schedules, after writing this process's new or changed definitions."""
         stored = state.read(conn)
         names = {info.name for info in stored}
@@ -168,7 +172,7 @@ class Schedules:
         if names:
             state.succeeded(conn, names, events[0].at)
 
-    def loops(self, worker: Worker) -> list[Loop]:
+    def loops(self, worker: Worker) -> builtins.list[Loop]:
         """The leader-only loop that fires schedules (none if this process has none)."""
         from taskward.core.worker.loops import Loop
 

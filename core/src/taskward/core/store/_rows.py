@@ -3,45 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping
-
+from taskward.core import schema
 from taskward.core._json import dumps
 from taskward.core.events import JobEvent
 from taskward.core.job import Job
 from taskward.core.states import JobState
 
 
-def job_from_row(row: RowMapping) -> Job:
-    return Job(
-        id=row["id"],
-        queue=row["queue"],
-        task=row["task"],
-        state=JobState(row["state"]),
-        args=row["args"],
-        kwargs=row["kwargs"],
-        priority=row["priority"],
-        attempt=row["attempt"],
-        max_attempts=row["max_attempts"],
-        scheduled_at=row["scheduled_at"],
-        inserted_at=row["inserted_at"],
-        attempted_at=row["attempted_at"],
-        finished_at=row["finished_at"],
-        attempted_by=row["attempted_by"],
-        errors=row["errors"],
-        result=row["result"],
-        progress=row["progress"],
-        tags=row["tags"],
-        meta=row["meta"],
-        unique_key=row["unique_key"],
-        timeout=row["timeout"],
-        trace_id=row["trace_id"],
-        cancel_requested=row["cancel_requested"],
-    )
+#: The jobs table's columns in :class:`Job` field order: select these, then
+#: :func:`job_from_row` builds the snapshot from the row by position.
+JOB_COLUMNS = tuple(schema.jobs.c[f.name] for f in fields(Job))
+_STATES = {state.value: state for state in JobState}
+
+
+def job_from_row(row: Sequence[Any]) -> Job:
+    """The snapshot of a row of :data:`JOB_COLUMNS`."""
+    return Job(row[0], row[1], row[2], _STATES[row[3]], *row[4:])
 
 
 UPDATE_COLUMNS = (
@@ -93,7 +75,8 @@ class RowCodec:
 
     The batched writes (bulk insert, settlements, the outbox) bypass SQLAlchemy's
     per-value type processing, which costs more than the database work itself on
-    a queue's hot path. The values are the ones the column types would produce:
+    a queue's hot path. The values are the ones the column types would produce
+    (a :class:`JobState` is a ``str`` whose text is its value, and goes as it is):
     ``uuid``, ``time`` and ``json`` say how the driver wants ids, aware datetimes
     and JSON values (by default JSON text from :func:`taskward.core._json.dumps`).
     """
@@ -109,7 +92,7 @@ class RowCodec:
             self.uuid(job.id),
             job.queue,
             job.task,
-            job.state.value,
+            job.state,
             json(job.args),
             json(job.kwargs),
             job.priority,
@@ -130,7 +113,7 @@ class RowCodec:
         """Values for :data:`UPDATE_COLUMNS`, then the id."""
         time, json = self.time, self.json
         return (
-            job.state.value,
+            job.state,
             job.attempt,
             time(job.scheduled_at) if job.scheduled_at is not None else None,
             time(job.attempted_at) if job.attempted_at is not None else None,
@@ -153,7 +136,7 @@ class RowCodec:
             self.time(event.at),
             job.queue,
             job.task,
-            job.state.value,
+            job.state,
             job.attempt,
             self.json(event.payload()),
         )

@@ -20,7 +20,7 @@ from taskward.core import schema
 from taskward.core.events import Event, JobEvent, JobInserted, JobStaged, JobStarted
 from taskward.core.job import Job
 from taskward.core.states import JobState
-from taskward.core.store._rows import insert_values, job_from_row
+from taskward.core.store._rows import JOB_COLUMNS, insert_values, job_from_row
 
 J = schema.jobs
 E = schema.job_events
@@ -37,8 +37,9 @@ class ClaimLimiter(Protocol):
 
     def choose(
         self, conn: sa.Connection, queue: str, limit: int, now: datetime
-    ) -> list[uuid.UUID] | None:
-        """Ids to claim (locked), or ``None`` when no limit applies to ``queue``."""
+    ) -> tuple[list[uuid.UUID], datetime] | None:
+        """Ids to claim (locked) and the time they were granted at, or ``None`` when no
+        limit applies to ``queue``."""
         ...
 
 
@@ -70,6 +71,12 @@ class SqlStore:
     def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
         """Append events to the outbox, batched."""
         raise NotImplementedError
+
+    def id_in(
+        self, column: sa.ColumnElement[uuid.UUID], ids: Sequence[uuid.UUID]
+    ) -> sa.ColumnElement[bool]:
+        """``column IN ids`` for a batch of ids, in the form this dialect runs fastest."""
+        return column.in_(ids)
 
     def _lock_for_claim(self, select: sa.Select[Any]) -> sa.Select[Any]:
         return select
@@ -108,8 +115,9 @@ class SqlStore:
         return events
 
     def find_by_unique_keys(self, conn: sa.Connection, keys: Sequence[str]) -> dict[str, Job]:
-        rows = conn.execute(sa.select(J).where(J.c.unique_key.in_(keys))).mappings()
-        return {row["unique_key"]: job_from_row(row) for row in rows}
+        rows = conn.execute(sa.select(*JOB_COLUMNS).where(J.c.unique_key.in_(keys)))
+        jobs = [job_from_row(row) for row in rows]
+        return {job.unique_key: job for job in jobs if job.unique_key is not None}
 
     # -- claiming ------------------------------------------------------------------
     def claim(
@@ -118,9 +126,11 @@ class SqlStore:
         """Move up to ``limit`` available jobs of ``queue`` to executing, best first."""
         chosen = None
         if self.claim_limiter is not None:
-            chosen = self.claim_limiter.choose(conn, queue, limit, now)
-            if chosen == []:
-                return []
+            choice = self.claim_limiter.choose(conn, queue, limit, now)
+            if choice is not None:
+                chosen, now = choice
+                if not chosen:
+                    return []
         ids = chosen or self._lock_for_claim(
             sa.select(J.c.id)
             .where(J.c.state == "available", J.c.queue == queue, J.c.scheduled_at <= now)
@@ -137,11 +147,11 @@ class SqlStore:
                 attempted_by=worker_id,
                 cancel_requested=False,
             )
-            .returning(*J.c)
+            .returning(*JOB_COLUMNS)
         )
         jobs = sorted(
-            (job_from_row(r) for r in conn.execute(stmt).mappings()),
-            key=lambda j: (j.priority, j.scheduled_at, j.id),
+            map(job_from_row, conn.execute(stmt).all()),  # all(): one fetch, not one per row
+            key=lambda j: (j.priority, j.scheduled_at, j.id.int),
         )
         events = [
             JobStarted(
@@ -165,17 +175,24 @@ class SqlStore:
             return set()
         stmt = self._lock_rows(
             sa.select(J.c.id, J.c.attempt).where(
-                J.c.id.in_(ids), J.c.state == "executing", J.c.attempted_by == worker_id
+                self.id_in(J.c.id, ids), J.c.state == "executing", J.c.attempted_by == worker_id
             )
         )
-        return {row[0] for row in conn.execute(stmt)}
+        return set(conn.scalars(stmt).all())
 
     def lock_jobs(
         self, conn: sa.Connection, where: sa.ColumnElement[bool], limit: int | None = None
     ) -> list[Job]:
         """Select and lock the jobs matching ``where`` for a read-modify-write."""
-        stmt = self._lock_rows(sa.select(J).where(where).order_by(J.c.id).limit(limit))
-        return [job_from_row(r) for r in conn.execute(stmt).mappings()]
+        stmt = self._lock_rows(self._jobs_where(where, limit))
+        return [job_from_row(r) for r in conn.execute(stmt)]
+
+    def jobs_where(self, conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[Job]:
+        """The jobs matching ``where``, oldest first, without locking them."""
+        return [job_from_row(r) for r in conn.execute(self._jobs_where(where))]
+
+    def _jobs_where(self, where: sa.ColumnElement[bool], limit: int | None = None) -> sa.Select[Any]:
+        return sa.select(*JOB_COLUMNS).where(where).order_by(J.c.id).limit(limit)
 
     def write_transitions(
         self, conn: sa.Connection, events: Sequence[JobEvent], *, hooks: bool = True
@@ -206,15 +223,15 @@ class SqlStore:
             .limit(limit)
             .scalar_subquery()
         )
-        stmt = J.update().where(J.c.id.in_(ids)).values(state="available").returning(*J.c)
-        events = [JobStaged(at=now, job=job_from_row(r)) for r in conn.execute(stmt).mappings()]
+        stmt = J.update().where(J.c.id.in_(ids)).values(state="available").returning(*JOB_COLUMNS)
+        events = [JobStaged(at=now, job=job_from_row(r)) for r in conn.execute(stmt)]
         self.write_events(conn, events)
         self.notify(conn, {e.job.queue for e in events})
         return events
 
     # -- reading -------------------------------------------------------------------
     def get(self, conn: sa.Connection, job_id: uuid.UUID) -> Job | None:
-        row = conn.execute(sa.select(J).where(J.c.id == job_id)).mappings().first()
+        row = conn.execute(sa.select(*JOB_COLUMNS).where(J.c.id == job_id)).first()
         return job_from_row(row) if row else None
 
     def list_jobs(
@@ -229,7 +246,7 @@ class SqlStore:
         limit: int = 50,
     ) -> list[Job]:
         """Newest first, keyset-paginated by id (ids are time-ordered)."""
-        stmt = sa.select(J).order_by(J.c.id.desc()).limit(limit)
+        stmt = sa.select(*JOB_COLUMNS).order_by(J.c.id.desc()).limit(limit)
         for column, value in (
             (J.c.queue, queue),
             (J.c.state, state),
@@ -240,7 +257,7 @@ class SqlStore:
                 stmt = stmt.where(column == value)
         if before is not None:
             stmt = stmt.where(J.c.id < before)
-        return [job_from_row(r) for r in conn.execute(stmt).mappings()]
+        return [job_from_row(r) for r in conn.execute(stmt)]
 
     def count_by_state(self, conn: sa.Connection) -> dict[tuple[str, str], int]:
         stmt = sa.select(J.c.queue, J.c.state, sa.func.count()).group_by(J.c.queue, J.c.state)
@@ -320,6 +337,29 @@ class SqlStore:
 
     def release_lease(self, conn: sa.Connection, name: str, holder: str) -> None:
         conn.execute(L.delete().where(L.c.name == name, L.c.holder == holder))
+
+    # -- feature tables (schedules, limits) ------------------------------------------
+    def insert_missing(
+        self, conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: list[str]
+    ) -> None:
+        """Insert ``rows``, skipping those whose ``keys`` are already taken."""
+        if rows:
+            stmt = self._insert_into(table).on_conflict_do_nothing(  # type: ignore[attr-defined]
+                index_elements=keys
+            )
+            conn.execute(stmt, list(rows))
+
+    def upsert_rows(
+        self, conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: list[str]
+    ) -> None:
+        """Insert ``rows``, or update the other columns where ``keys`` are taken."""
+        if rows:
+            stmt = self._insert_into(table)
+            stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+                index_elements=keys,
+                set_={c: stmt.excluded[c] for c in rows[0] if c not in keys},  # type: ignore[attr-defined]
+            )
+            conn.execute(stmt, list(rows))
 
     # -- helpers -------------------------------------------------------------------
     def _upsert(self, table: sa.Table, values: dict[str, Any], keys: list[str]) -> Insert:

@@ -15,13 +15,14 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from opentelemetry import trace
 
 from taskward.core.clock import Clock
-from taskward.core.errors import JobCancelledError, JobTimeoutError
+from taskward.core.errors import JobCancelledError, JobTimeoutError, UnknownTaskError
+from taskward.core.job import Job
 from taskward.core.outcomes import (
     Cancel,
     Directive,
@@ -157,6 +158,24 @@ class Executor:
         return Outcome("retryable", duration, error=error, next_at=next_at)
 
 
+UNKNOWN_TASK = "taskward.UnknownTask"
+UNKNOWN_TASK_RETRY = timedelta(seconds=60)
+
+
+def unknown_task(job: Job, known: list[str], now: datetime) -> Outcome:
+    """A job whose task this worker does not know fails; another worker may know it."""
+    error = ErrorRecord(
+        attempt=job.attempt,
+        at=now,
+        type=UNKNOWN_TASK,
+        message=str(UnknownTaskError(job.task, known)),
+        traceback="",
+    )
+    if job.attempt >= job.max_attempts:
+        return Outcome("discarded", 0.0, error=error)
+    return Outcome("retryable", 0.0, error=error, next_at=now + UNKNOWN_TASK_RETRY)
+
+
 def _wrap(mw: Middleware, ctx: AttemptContext, call_next: CallNext) -> CallNext:
     return lambda: mw(ctx, call_next)
 
@@ -186,7 +205,7 @@ async def _until_deadline(
 
     deadline = asyncio.get_running_loop().call_later(timeout, expire) if timeout else None
     try:
-        return await work
+        result = await work
     except asyncio.CancelledError:
         if cfuture is not None:
             ctx.lingering = _linger(cfuture)
@@ -199,6 +218,10 @@ async def _until_deadline(
     finally:
         if deadline is not None:
             deadline.cancel()
+    if expired:  # the handler swallowed its cancellation: still over time
+        task.uncancel()
+        raise JobTimeoutError(timeout or 0)
+    return result
 
 
 def _linger(cfuture: Future[Any]) -> Future[Any]:

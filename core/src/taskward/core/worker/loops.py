@@ -20,6 +20,8 @@ class Loop:
     interval: float
     step: Callable[[], Awaitable[object]]
     leader_only: bool = False
+    #: Called after every run with (loop, duration, step's result, error): the run's report.
+    on_run: Callable[[Loop, float, object, Exception | None], None] | None = None
     last_success: float | None = None
     failures: int = 0
     _last_logged: float = field(default=0.0, repr=False)
@@ -32,9 +34,13 @@ class Loop:
                 await asyncio.wait_for(stopping.wait(), self.interval)
 
     async def run_once(self) -> None:
+        began = time.perf_counter()
+        result: object = None
+        error: Exception | None = None
         try:
-            await self.step()
+            result = await self.step()
         except Exception as exc:
+            error = exc
             self.failures += 1
             now = time.monotonic()
             if now - self._last_logged > 30:
@@ -48,3 +54,5 @@ class Loop:
                 )
         else:
             self.last_success = time.time()
+        if self.on_run is not None:
+            self.on_run(self, time.perf_counter() - began, result, error)

@@ -49,11 +49,11 @@ class Maintenance:
                 self.is_leader, self.healthy_since = False, None
                 raise
 
-        async def stage() -> None:
-            await w.db(self.stage)
+        async def stage() -> list[JobEvent]:  # returned: the run's report names the jobs
+            return await w.db(self.stage)
 
-        async def rescue() -> None:
-            await w.db(self.rescue)
+        async def rescue() -> list[JobEvent]:
+            return await w.db(self.rescue)
 
         return [
             Loop("heartbeat", w.heartbeat_interval, heartbeat),

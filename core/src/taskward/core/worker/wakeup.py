@@ -45,6 +45,8 @@ async def listen_postgres(
         try:
             async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
                 await conn.execute(f"LISTEN {WAKEUP_CHANNEL}")
+                if delay > 0.2:
+                    log.info("wake-up listener reconnected")
                 delay = 0.2
                 on_queues(None)
                 on_listening()

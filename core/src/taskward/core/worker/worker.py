@@ -20,14 +20,20 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from taskward.core.events import JobStarted, QueueClaimed, WorkerStarted, WorkerStopped
+from taskward.core.events import (
+    JobEvent,
+    JobStarted,
+    MaintenanceRan,
+    QueueClaimed,
+    WorkerStarted,
+    WorkerStopped,
+)
 from taskward.core.job import Job
 from taskward.core.worker.completer import Completer
 from taskward.core.worker.context import AttemptContext
-from taskward.core.worker.executor import Executor, Middleware
+from taskward.core.worker.executor import Executor, Middleware, unknown_task
 from taskward.core.worker.loops import Loop
 from taskward.core.worker.maintenance import Maintenance
 from taskward.core.worker.wakeup import listen_postgres, watch_sqlite
@@ -156,6 +162,8 @@ class Worker:
             # Heartbeats, cancel checks and wake-ups go on while shutdown drains the
             # running jobs: a silent worker would have them rescued and run twice.
             self.loops = self.maintenance.loops()
+            for loop in self.loops:
+                loop.on_run = self._loop_ran
             self._tasks += [
                 asyncio.create_task(
                     loop.run(self._closed, lambda: self.is_leader), name=f"taskward-{loop.name}"
@@ -288,7 +296,12 @@ class Worker:
                     if len(started) == want:
                         continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(runner.wake.wait(), self.poll_interval)
+                await asyncio.wait_for(runner.wake.wait(), self._idle_wait(runner.name))
+
+    def _idle_wait(self, queue: str) -> float:
+        """The poll interval, or less when a rate limit holding jobs has a token soon."""
+        hint = self.app.limits.retry_after(queue)
+        return self.poll_interval if hint is None else min(self.poll_interval, max(hint, 0.005))
 
     def _spawn(self, runner: QueueRunner, started: JobStarted) -> asyncio.Task[None]:
         job = started.job
@@ -329,26 +342,9 @@ class Worker:
             runner.wake.set()
 
     async def _unknown_task(self, runner: QueueRunner, started: JobStarted) -> None:
-        """A job for a task this worker does not know: fail it (retried per its attempts)."""
-        from taskward.core.errors import UnknownTaskError
-        from taskward.core.outcomes import ErrorRecord, Outcome
-
-        job = started.job
-        exc = UnknownTaskError(job.task, list(self.app.tasks))
-        error = ErrorRecord(
-            attempt=job.attempt,
-            at=self.app.clock.now(),
-            type="taskward.UnknownTask",
-            message=str(exc),
-            traceback="",
-        )
-        if job.attempt >= job.max_attempts:
-            outcome = Outcome("discarded", 0.0, error=error)
-        else:
-            outcome = Outcome(
-                "retryable", 0.0, error=error, next_at=self.app.clock.now() + timedelta(seconds=60)
-            )
-        self._completer_or_fail().settle(job, outcome)
+        """A job for a task this worker does not know: failed, retried while attempts remain."""
+        outcome = unknown_task(started.job, list(self.app.tasks), self.app.clock.now())
+        self._completer_or_fail().settle(started.job, outcome)
         runner.running -= 1
         runner.wake.set()
 
@@ -363,6 +359,22 @@ class Worker:
             completer.progress(job, progress)
         elif self._loop is not None:
             self._loop.call_soon_threadsafe(completer.progress, job, progress)
+
+    def _loop_ran(self, loop: Loop, took: float, result: object, error: Exception | None) -> None:
+        """Report a maintenance run on the spine (its span, its last-success time)."""
+        moved = result if isinstance(result, list) else []
+        self.app.bus.emit(
+            [
+                MaintenanceRan(
+                    at=self.app.clock.now(),
+                    kind=loop.name,
+                    worker_id=self.id,
+                    duration=took,
+                    jobs=tuple(e.job for e in moved if isinstance(e, JobEvent)),
+                    error=type(error).__name__ if error else None,
+                )
+            ]
+        )
 
     def _completer_or_fail(self) -> Completer:
         assert self._completer is not None

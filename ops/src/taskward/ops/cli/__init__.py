@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``taskward`` console script."""
     try:
         cli(args=argv, prog_name="taskward")
+    except KeyboardInterrupt:  # Ctrl-C before a worker had its own handlers: no traceback
+        sys.exit(130)
     except Exception as exc:
         code = exit_code(exc)
         if code is None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 
-from taskward.core import InvalidJobError, Taskward, TaskwardError
+from taskward.core import InvalidJobError, Taskward, TaskwardError, Worker
 from taskward.ops.errors import BadInputError, OpsError
 from taskward.ops.serialize import dumps
 from taskward.ops.urls import ENV_VAR, prepare_sqlite
@@ -67,12 +70,16 @@ def exit_code(exc: BaseException) -> int | None:
     """2 for bad input, 1 for everything else we can explain in one line, None for bugs."""
     if isinstance(exc, InvalidJobError | BadInputError):
         return 2
-    if isinstance(exc, TaskwardError | OpsError):
+    if isinstance(exc, TaskwardError | OpsError | sa.exc.DBAPIError):
         return 1
     return None
 
 
 def one_line(exc: BaseException) -> str:
+    """The message on one line; a driver error as the driver's own first line."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        first = str(exc.orig).strip().splitlines()[:1]
+        return f"database error: {first[0] if first else type(exc.orig).__name__}"
     return " ".join(str(exc).split())
 
 
@@ -84,3 +91,19 @@ def configure_logging(level: int = logging.INFO) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+async def serve(worker: Worker) -> None:
+    """Run ``worker`` until SIGTERM/SIGINT; once it has stopped, ignore further signals.
+
+    ``uv run`` forwards a Ctrl-C its child already got from the terminal, so a
+    second SIGINT often arrives just after a fast shutdown: it must not turn a
+    clean exit into a KeyboardInterrupt traceback.
+    """
+    try:
+        await worker.run(install_signals=True)
+    finally:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, signal.SIG_IGN)

@@ -18,7 +18,7 @@ import typer
 
 from taskward.core import Taskward, Worker
 from taskward.core.states import FINISHED
-from taskward.ops.cli._common import configure_logging
+from taskward.ops.cli._common import configure_logging, serve
 from taskward.ops.demo_tasks import DemoTasks, register
 from taskward.ops.eventlog import JsonLines
 from taskward.ops.urls import DEMO_URL, prepare_sqlite
@@ -61,7 +61,7 @@ async def _serve(app: Taskward, worker: Worker, tasks: DemoTasks, every: float |
     else:
         helper = asyncio.create_task(_produce(app, tasks, every))
     try:
-        await worker.run(install_signals=True)
+        await serve(worker)
     finally:
         helper.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -82,11 +82,13 @@ def job_detail(job: Job, events: Sequence[dict[str, Any]]) -> list[RenderableTyp
         ("result", dumps(job.result)),
     ):
         fields.add_row(name, value)
-    parts: list[RenderableType] = [Panel(fields, title=f"job {job.id}", title_align="left")]
+    parts: list[RenderableType] = [
+        Panel(fields, title=f"job {job.id}", title_align="left", expand=False)
+    ]
     for error in job.errors:
         title = f"error, attempt {error['attempt']} at {error['at']}: {error['type']}"
         body = Text(f"{error['message']}\n\n{error.get('traceback') or ''}".rstrip())
-        parts.append(Panel(body, title=title, title_align="left", border_style="red"))
+        parts.append(Panel(body, title=title, title_align="left", border_style="red", expand=False))
     parts.append(_events_table(events))
     return parts
 

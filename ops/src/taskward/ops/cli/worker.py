@@ -6,18 +6,23 @@ the same ``--app`` and database URL.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import sys
 from typing import Annotated
 
 import typer
 
 from taskward.core import Taskward
-from taskward.ops.cli._common import AppDatabase, AppSpec, configure_logging
+from taskward.core.instrumentation import instrument
+from taskward.ops.cli._common import AppDatabase, AppSpec, configure_logging, serve
 from taskward.ops.errors import BadInputError
 from taskward.ops.eventlog import JsonLines
 from taskward.ops.loader import load_app
 from taskward.ops.urls import prepare_sqlite
+
+log = logging.getLogger("taskward.ops.worker")
 
 
 def worker(
@@ -44,6 +49,12 @@ def worker(
     log_events: Annotated[
         bool, typer.Option(help="Print every lifecycle event as a JSON line on stdout.")
     ] = False,
+    metrics_port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Serve Prometheus /metrics on this port.")
+    ] = None,
+    metrics_addr: Annotated[
+        str, typer.Option(help="Address of /metrics (0.0.0.0: every interface).")
+    ] = "127.0.0.1",
 ) -> None:
     """Run a worker: claim and run jobs until SIGTERM or SIGINT, then shut down gracefully."""
     app = load_app(app_spec, database)
@@ -54,13 +65,18 @@ def worker(
         configure_logging()
         if log_events:
             JsonLines(sys.stdout).attach(app)
-        app.worker(
-            queues,
-            heartbeat_interval=heartbeat_interval,
-            shutdown_grace=shutdown_grace,
-            poll_interval=poll_interval,
-        ).run_sync()
-        app.bus.flush()
+        with contextlib.closing(instrument(app)) as signals:  # before the worker: its middleware
+            if metrics_port is not None:
+                served = signals.serve_metrics(metrics_port, metrics_addr)
+                log.info("metrics on http://%s:%d/metrics", served.addr, served.port)
+            running = app.worker(
+                queues,
+                heartbeat_interval=heartbeat_interval,
+                shutdown_grace=shutdown_grace,
+                poll_interval=poll_interval,
+            )
+            asyncio.run(serve(running))
+            app.bus.flush()
 
 
 def parse_queues(specs: list[str], concurrency: int, app: Taskward) -> dict[str, int]:

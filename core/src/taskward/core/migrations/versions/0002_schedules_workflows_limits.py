@@ -34,7 +34,6 @@ def upgrade() -> None:
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("step", sa.String(255)),
         sa.Column("on_dependency_failure", sa.String(16), nullable=False),
-        sa.Column("not_before", UTCDateTime()),
     )
     op.create_index(
         "taskward_workflow_jobs_workflow_idx", "taskward_workflow_jobs", ["workflow_id"]

@@ -1,0 +1,151 @@
+"""``app.limits``: the limits of an app, applied inside every claim's transaction.
+
+With no limit added the store never calls in here and claims stay one
+statement. With limits, a claim reads candidates page by page (locked with
+``SKIP LOCKED`` on PostgreSQL), lets :class:`Admission` pick within the limits,
+writes the buckets back and reports each held job once with a
+:class:`~taskward.core.events.JobRateLimited` event.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from taskward.core import schema
+from taskward.core.errors import InvalidLimitError
+from taskward.core.events import JobRateLimited
+from taskward.core.limits import buckets
+from taskward.core.limits.admission import Admission, Candidate
+from taskward.core.limits.spec import Limit
+
+if TYPE_CHECKING:
+    from taskward.core.app import Taskward
+    from taskward.core.worker import Worker
+    from taskward.core.worker.loops import Loop
+
+J = schema.jobs
+PAGE = 100
+MAX_SCAN = 1000
+MAX_REPORTED = 10_000
+PRUNE_INTERVAL = 60.0
+
+
+class Limits:
+    """Rate limits and concurrency caps, enforced at claim time across all workers."""
+
+    def __init__(self, app: Taskward) -> None:
+        self.app = app
+        self._limits: dict[str, Limit] = {}
+        self._reported: OrderedDict[uuid.UUID, None] = OrderedDict()
+        self._waits: dict[str, float | None] = {}
+        self._lock = threading.Lock()
+
+    def add(self, limit: Limit) -> Limit:
+        """Enforce ``limit`` from now on (every worker process must add the same limits)."""
+        if self._limits.get(limit.name, limit) != limit:
+            raise InvalidLimitError(f"{limit.name}: a different limit has that scope")
+        self._limits[limit.name] = limit
+        self.app.store.claim_limiter = self
+        return limit
+
+    def __iter__(self) -> Iterator[Limit]:
+        return iter(list(self._limits.values()))
+
+    def retry_after(self, queue: str) -> float | None:
+        """Seconds until a job of ``queue`` held by a rate limit may start (None: no hint)."""
+        return self._waits.get(queue)
+
+    # -- the claim hook ----------------------------------------------------------------
+    def choose(
+        self, conn: sa.Connection, queue: str, limit: int, now: datetime
+    ) -> tuple[list[uuid.UUID], datetime] | None:
+        """Ids of up to ``limit`` jobs of ``queue`` the limits let start (locked), best first,
+        and the time they were granted at (read once the limits were locked)."""
+        scope = [lim for lim in self._limits.values() if lim.queue in (None, queue)]
+        if not scope:
+            return None
+        admission = Admission(self.app.store, self.app.clock, queue, scope, now)
+        picked: list[uuid.UUID] = []
+        size, after, scanned = max(PAGE, 2 * limit), None, 0
+        while len(picked) < limit and scanned < MAX_SCAN:
+            page = _candidates(conn, queue, now, after, size)
+            if not page:
+                break
+            admission.prepare(conn, page)
+            for candidate in page:
+                if admission.admit(candidate):
+                    picked.append(candidate.id)
+                    if len(picked) == limit:
+                        break
+            scanned, after = scanned + len(page), page[-1]
+            if len(page) < size:
+                break
+        buckets.write(self.app.store, conn, admission.buckets)
+        self._report(conn, admission, picked, admission.now)
+        self._waits[queue] = admission.wait()
+        return picked, admission.now
+
+    def _report(
+        self, conn: sa.Connection, admission: Admission, picked: Sequence[uuid.UUID], now: datetime
+    ) -> None:
+        """One ``JobRateLimited`` per job per wait, not one per claim that skipped it."""
+        with self._lock:
+            for job_id in picked:
+                self._reported.pop(job_id, None)
+            fresh = {c.id: lim for c, lim, _ in admission.held if c.id not in self._reported}
+            for job_id in fresh:
+                self._reported[job_id] = None
+            while len(self._reported) > MAX_REPORTED:
+                self._reported.popitem(last=False)
+        if fresh:
+            jobs = self.app.store.jobs_where(conn, J.c.id.in_(list(fresh)))
+            events = [JobRateLimited(at=now, job=j, limit=fresh[j.id].name) for j in jobs]
+            self.app.store.write_events(conn, events)
+            self.app.emit_on_commit(conn, events)
+
+    # -- maintenance -------------------------------------------------------------------
+    def prune(self) -> int:
+        """Delete per-key buckets idle long enough to be full again (a missing row is full)."""
+        now, deleted = self.app.clock.now(), 0
+        with self.app.connect() as conn:
+            for lim in self._limits.values():
+                if lim.rate is not None and lim.by is not None:
+                    refill = timedelta(seconds=lim.rate.capacity / lim.rate.per_second)
+                    deleted += buckets.prune(conn, lim.name, now - refill)
+        return deleted
+
+    def loops(self, worker: Worker) -> list[Loop]:
+        """The leader's bucket pruning (none without per-key rate limits)."""
+        from taskward.core.worker.loops import Loop
+
+        if not any(lim.rate is not None and lim.by is not None for lim in self._limits.values()):
+            return []
+
+        async def prune() -> None:
+            await worker.db(self.prune)
+
+        return [Loop("limits-prune", PRUNE_INTERVAL, prune, leader_only=True)]
+
+
+def _candidates(
+    conn: sa.Connection, queue: str, now: datetime, after: Candidate | None, size: int
+) -> list[Candidate]:
+    """The next ``size`` available jobs of ``queue`` in claim order, locked (others skip them)."""
+    order = (J.c.priority, J.c.scheduled_at, J.c.id)
+    stmt = sa.select(*order, J.c.task, J.c.args, J.c.kwargs).where(
+        J.c.state == "available", J.c.queue == queue, J.c.scheduled_at <= now
+    )
+    if after is not None:
+        stmt = stmt.where(sa.tuple_(*order) > (after.priority, after.scheduled_at, after.id))
+    stmt = stmt.order_by(*order).limit(size).with_for_update(skip_locked=True)
+    return [
+        Candidate(id=i, task=task, priority=p, scheduled_at=s, args=args, kwargs=kwargs)
+        for p, s, i, task, args, kwargs in conn.execute(stmt)
+    ]

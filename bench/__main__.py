@@ -17,6 +17,7 @@ SUITES: dict[str, str] = {
     "throughput": "bench.throughput",
     "pickup": "bench.pickup",
     "instrumentation": "bench.instrumentation",
+    "limits": "bench.limits",
 }
 DIALECTS = ("sqlite", "postgresql")
 

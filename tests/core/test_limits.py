@@ -1,4 +1,4 @@
-"""Rate limits and concurrency caps at claim time, on both dialects, with the clock moved by hand."""
+"""Rate limits and concurrency caps at claim time, on both dialects, the clock moved by hand."""
 
 from __future__ import annotations
 

@@ -151,3 +151,10 @@ def test_a_restricted_day_and_weekday_fire_when_either_matches_as_in_cron() -> N
     # The 13th, and every Friday: 2026-02-06 (Fri), 2026-02-13 (Fri, the 13th), 2026-02-20 (Fri).
     got = fires(schedule("0 12 13 * 5"), utc(2026, 2, 1), utc(2026, 3, 14))
     assert [g.day for g in got] == [6, 13, 20, 27, 6, 13]
+
+
+def test_a_fire_time_moved_by_spring_forward_is_due_just_after_it() -> None:
+    nightly = schedule("30 2 * * *", "Europe/Paris")  # 02:30 does not exist on 2026-03-29
+    due, following = nightly.due(utc(2026, 3, 29, 1, 30), utc(2026, 3, 29, 1, 31))
+    assert due == [utc(2026, 3, 29, 1, 30)]
+    assert following == utc(2026, 3, 30, 0, 30)

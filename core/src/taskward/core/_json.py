@@ -48,6 +48,8 @@ def dumps(value: Any) -> str:
 
 def loads(data: str | bytes | bytearray | memoryview) -> Any:
     """``json.loads(data)`` for text or UTF-8 bytes, faster on the short values of job rows."""
+    if not isinstance(data, str | bytes | bytearray | memoryview):
+        return json.loads(data)  # SQLite's NUMERIC affinity hands back bare numbers as such
     text = data if isinstance(data, str) else bytes(data).decode()
     try:
         value, end = _scan(text, 0)

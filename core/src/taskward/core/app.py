@@ -358,7 +358,8 @@ class Taskward:
 
     def maintenance_loops(self, worker: Worker) -> list[Loop]:
         """Loops the features add to every worker's maintenance (the scheduler, ...)."""
-        return [*self.schedules.loops(worker), *self.limits.loops(worker)]
+        scaling = worker.autoscaler.loops() if worker.autoscaler else []
+        return [*self.schedules.loops(worker), *self.limits.loops(worker), *scaling]
 
     def close(self) -> None:
         self.bus.close()

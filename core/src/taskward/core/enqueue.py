@@ -22,8 +22,9 @@ MAX_QUEUE_NAME = 128
 def build_job(spec: JobSpec, policy: TaskPolicy, now: datetime) -> Job:
     """Validate one call and make its job snapshot (not yet written)."""
     opts = spec.options
-    _check_json("args", list(spec.args))
-    _check_json("kwargs", dict(spec.kwargs))
+    args, kwargs = list(spec.args), dict(spec.kwargs)
+    _check_json("args", args)
+    _check_json("kwargs", kwargs)
     queue = opts.queue if opts.queue is not None else policy.queue
     if not queue or len(queue) > MAX_QUEUE_NAME:
         raise InvalidJobError("queue", f"must be 1 to {MAX_QUEUE_NAME} characters, got {queue!r}")
@@ -37,7 +38,9 @@ def build_job(spec: JobSpec, policy: TaskPolicy, now: datetime) -> Job:
     if not isinstance(max_attempts, int) or max_attempts < 1:
         raise InvalidJobError("max_attempts", f"must be a positive integer, got {max_attempts!r}")
     timeout = opts.timeout if opts.timeout is not None else policy.timeout
-    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+    if timeout is not None and not (
+        isinstance(timeout, int | float) and timeout > 0 and math.isfinite(timeout)
+    ):
         raise InvalidJobError("timeout", f"must be a positive number of seconds, got {timeout!r}")
     scheduled_at = _scheduled_at(opts.at, opts.in_, now)
     meta = dict(opts.meta or {})
@@ -48,8 +51,8 @@ def build_job(spec: JobSpec, policy: TaskPolicy, now: datetime) -> Job:
         queue=queue,
         task=spec.task,
         state=JobState.SCHEDULED if scheduled_at > now else JobState.AVAILABLE,
-        args=list(spec.args),
-        kwargs=dict(spec.kwargs),
+        args=args,
+        kwargs=kwargs,
         priority=priority,
         max_attempts=max_attempts,
         scheduled_at=scheduled_at,
@@ -76,6 +79,8 @@ def _scheduled_at(at: datetime | None, in_: float | None, now: datetime) -> date
 
 
 def _check_json(field: str, value: Any) -> None:
+    if not value:  # an empty list or dict: nothing to check
+        return
     try:
         dumps(value)
     except (TypeError, ValueError) as exc:

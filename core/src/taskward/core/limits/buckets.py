@@ -51,19 +51,22 @@ def ensure_locks(
     store.insert_missing(conn, B, rows, ["name", "key"])
 
 
-def lock(conn: sa.Connection, names: Collection[str]) -> set[str]:
-    """Lock the limits ``names``, in name order (two claims cannot deadlock); those locked."""
+def lock(conn: sa.Connection, names: Collection[str]) -> dict[str, tuple[float, datetime]]:
+    """Lock the limits ``names`` in name order (two claims cannot deadlock); the tokens and
+    time of each lock row found (the bucket of a limit that is not per key)."""
     stmt = (
-        sa.select(B.c.name)
+        sa.select(B.c.name, B.c.tokens, B.c.updated_at)
         .where(B.c.key == LOCK, B.c.name.in_(sorted(names)))
         .order_by(B.c.name)
         .with_for_update()
     )
-    return set(conn.scalars(stmt))
+    return {name: (tokens, at) for name, tokens, at in conn.execute(stmt)}
 
 
 def read(
-    conn: sa.Connection, wanted: Mapping[str, Collection[str]], rates: Mapping[str, Rate],
+    conn: sa.Connection,
+    wanted: Mapping[str, Collection[str]],
+    rates: Mapping[str, Rate],
     now: datetime,
 ) -> dict[tuple[str, str], Bucket]:
     """The buckets of ``wanted`` (limit name → keys), refilled up to ``now``."""

@@ -73,9 +73,11 @@ class Limits:
             return None
         admission = Admission(self.app.store, self.app.clock, queue, scope, now)
         picked: list[uuid.UUID] = []
-        size, after, scanned = max(PAGE, 2 * limit), None, 0
+        after, scanned = None, 0
         while len(picked) < limit and scanned < MAX_SCAN:
-            page = _candidates(conn, queue, now, after, size)
+            # The first page is what an unlimited claim would take; more only if jobs are held.
+            size = limit if after is None else max(PAGE, limit)
+            page = _candidates(conn, queue, now, after, size, admission.keyed)
             if not page:
                 break
             admission.prepare(conn, page)
@@ -135,17 +137,22 @@ class Limits:
 
 
 def _candidates(
-    conn: sa.Connection, queue: str, now: datetime, after: Candidate | None, size: int
+    conn: sa.Connection,
+    queue: str,
+    now: datetime,
+    after: Candidate | None,
+    size: int,
+    with_arguments: bool,
 ) -> list[Candidate]:
     """The next ``size`` available jobs of ``queue`` in claim order, locked (others skip them)."""
     order = (J.c.priority, J.c.scheduled_at, J.c.id)
-    stmt = sa.select(*order, J.c.task, J.c.args, J.c.kwargs).where(
+    arguments = (J.c.args, J.c.kwargs) if with_arguments else ()
+    stmt = sa.select(*order, J.c.task, *arguments).where(
         J.c.state == "available", J.c.queue == queue, J.c.scheduled_at <= now
     )
     if after is not None:
         stmt = stmt.where(sa.tuple_(*order) > (after.priority, after.scheduled_at, after.id))
     stmt = stmt.order_by(*order).limit(size).with_for_update(skip_locked=True)
     return [
-        Candidate(id=i, task=task, priority=p, scheduled_at=s, args=args, kwargs=kwargs)
-        for p, s, i, task, args, kwargs in conn.execute(stmt)
+        Candidate(row[2], row[3], row[0], row[1], *row[4:]) for row in conn.execute(stmt)
     ]

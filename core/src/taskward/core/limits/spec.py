@@ -82,11 +82,16 @@ class Limit:
     @property
     def name(self) -> str:
         """Stable identity of the scope, used for its rows: ``global``, ``queue:q``, ``task:t``."""
-        parts = [f"queue:{self.queue}" if self.queue else "", f"task:{self.task}" if self.task else ""]
+        parts = [
+            f"queue:{self.queue}" if self.queue else "",
+            f"task:{self.task}" if self.task else "",
+        ]
         return "/".join(p for p in parts if p) or "global"
 
     def covers(self, queue: str, task: str) -> bool:
-        return (self.queue is None or self.queue == queue) and (self.task is None or self.task == task)
+        return (self.queue is None or self.queue == queue) and (
+            self.task is None or self.task == task
+        )
 
     def key(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
         """The key a job is limited under ("" when the limit is not per key)."""

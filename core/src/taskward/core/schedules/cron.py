@@ -24,6 +24,8 @@ from taskward.core.task import JobSpec
 
 TICK = timedelta(microseconds=1)
 MINUTE = timedelta(minutes=1)
+#: Longer than any daylight-saving shift.
+TRANSITION = timedelta(hours=3)
 MAX_NAME = 200
 
 
@@ -71,6 +73,18 @@ class Schedule:
     # -- the calendar ------------------------------------------------------------
     def first_at_or_after(self, when: datetime) -> datetime | None:
         """The first fire time at or after ``when`` (UTC)."""
+        start = when
+        if self._offset(when - TRANSITION) != self._offset(when):
+            # Just after a clock change the trigger, reading wall times, would miss a fire
+            # time moved by it (02:30 on a spring-forward night): walk in from before it.
+            start = when - TRANSITION
+        fire = self._next(start)
+        while fire is not None and fire < when:
+            fire = self._next(fire + TICK)
+        return fire
+
+    def _next(self, when: datetime) -> datetime | None:
+        """The trigger's next fire time from ``when``, skipping repeated wall times."""
         while True:
             fire = self._trigger.get_next_fire_time(None, self._past_repeat(when))
             if fire is None:
@@ -85,7 +99,7 @@ class Schedule:
         fire = self.first_at_or_after(start)
         while fire is not None and fire <= end:
             yield fire
-            fire = self.first_at_or_after(fire + TICK)
+            fire = self._next(fire + TICK)
 
     def latest(self, start: datetime, end: datetime, count: int) -> list[datetime]:
         """The last ``count`` fire times in ``[start, end]``, found without walking from
@@ -118,6 +132,9 @@ class Schedule:
         meta: dict[str, Any] = {**(opts.meta or {}), "schedule": self.name, "fire_time": stamp}
         options = replace(opts, held_key=f"schedule:{self.name}@{stamp}", meta=meta)
         return replace(self.spec, options=options)
+
+    def _offset(self, when: datetime) -> timedelta | None:
+        return when.astimezone(self._zone).utcoffset()
 
     def _repeated(self, when: datetime) -> bool:
         """Whether ``when`` is the second occurrence of a wall time (fall-back hour)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -71,7 +71,7 @@ def insert_values(job: Job) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class RowCodec:
-    """Job and outbox rows as the driver takes them, in one pass per row.
+    """Job and outbox rows as the driver takes them, a batch at a time.
 
     The batched writes (bulk insert, settlements, the outbox) bypass SQLAlchemy's
     per-value type processing, which costs more than the database work itself on
@@ -79,64 +79,92 @@ class RowCodec:
     (a :class:`JobState` is a ``str`` whose text is its value, and goes as it is):
     ``uuid``, ``time`` and ``json`` say how the driver wants ids, aware datetimes
     and JSON values (by default JSON text from :func:`taskward.core._json.dumps`).
+    A batch shares few distinct datetimes (one ``now``, one claim time), so each
+    is converted once per batch.
     """
 
     uuid: Callable[[uuid.UUID], Any]
     time: Callable[[datetime], Any]
     json: Callable[[Any], Any] = dumps
 
-    def job(self, job: Job) -> tuple[Any, ...]:
-        """Values for :data:`INSERT_COLUMNS`."""
-        time, json = self.time, self.json
-        return (
-            self.uuid(job.id),
-            job.queue,
-            job.task,
-            job.state,
-            json(job.args),
-            json(job.kwargs),
-            job.priority,
-            job.attempt,
-            job.max_attempts,
-            time(job.scheduled_at) if job.scheduled_at is not None else None,
-            time(job.inserted_at) if job.inserted_at is not None else None,
-            json(job.errors),
-            json(job.tags),
-            json(job.meta),
-            job.unique_key,
-            job.timeout,
-            job.trace_id,
-            job.cancel_requested,
-        )
+    def jobs(self, jobs: Iterable[Job]) -> list[tuple[Any, ...]]:
+        """Rows of :data:`INSERT_COLUMNS`."""
+        uid, time, json = self.uuid, _once_each(self.time), self.json
+        return [
+            (
+                uid(job.id),
+                job.queue,
+                job.task,
+                job.state,
+                json(job.args),
+                json(job.kwargs),
+                job.priority,
+                job.attempt,
+                job.max_attempts,
+                time(job.scheduled_at),
+                time(job.inserted_at),
+                json(job.errors),
+                json(job.tags),
+                json(job.meta),
+                job.unique_key,
+                job.timeout,
+                job.trace_id,
+                job.cancel_requested,
+            )
+            for job in jobs
+        ]
 
-    def update(self, job: Job) -> tuple[Any, ...]:
-        """Values for :data:`UPDATE_COLUMNS`, then the id."""
-        time, json = self.time, self.json
-        return (
-            job.state,
-            job.attempt,
-            time(job.scheduled_at) if job.scheduled_at is not None else None,
-            time(job.attempted_at) if job.attempted_at is not None else None,
-            time(job.finished_at) if job.finished_at is not None else None,
-            job.attempted_by,
-            json(job.errors),
-            json(job.result),
-            json(job.progress),
-            job.unique_key,
-            job.cancel_requested,
-            self.uuid(job.id),
-        )
+    def updates(self, jobs: Iterable[Job]) -> list[tuple[Any, ...]]:
+        """Rows of :data:`UPDATE_COLUMNS`, then the id."""
+        uid, time, json = self.uuid, _once_each(self.time), self.json
+        return [
+            (
+                job.state,
+                job.attempt,
+                time(job.scheduled_at),
+                time(job.attempted_at),
+                time(job.finished_at),
+                job.attempted_by,
+                json(job.errors),
+                json(job.result),
+                json(job.progress),
+                job.unique_key,
+                job.cancel_requested,
+                uid(job.id),
+            )
+            for job in jobs
+        ]
 
-    def event(self, event: JobEvent) -> tuple[Any, ...]:
-        """Values for :data:`EVENT_COLUMNS`."""
-        job = event.job
-        return (
-            self.uuid(job.id),
-            event.name,
-            self.time(event.at),
-            job.queue,
-            job.task,
-            job.state,
-            job.attempt,
-            self.json(event.payload()),
-        )
+    def events(self, events: Iterable[JobEvent]) -> list[tuple[Any, ...]]:
+        """Rows of :data:`EVENT_COLUMNS`."""
+        uid, time, json = self.uuid, _once_each(self.time), self.json
+        return [
+            (
+                uid(e.job.id),
+                e.name,
+                time(e.at),
+                e.job.queue,
+                e.job.task,
+                e.job.state,
+                e.job.attempt,
+                json(e.payload()),
+            )
+            for e in events
+        ]
+
+
+def _once_each(convert: Callable[[datetime], Any]) -> Callable[[datetime | None], Any]:
+    """``convert``, remembering its answer for each datetime object it has seen."""
+    seen: dict[int, tuple[datetime, Any]] = {}
+
+    def time(value: datetime | None) -> Any:
+        if value is None:
+            return None
+        hit = seen.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        converted = convert(value)
+        seen[id(value)] = (value, converted)
+        return converted
+
+    return time

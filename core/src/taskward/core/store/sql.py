@@ -64,12 +64,12 @@ class SqlStore:
         """Insert new jobs (none with a unique key), batched."""
         raise NotImplementedError
 
-    def _update_jobs(self, conn: sa.Connection, jobs: Sequence[Job]) -> None:
-        """Write the changed columns of each job snapshot, batched."""
-        raise NotImplementedError
-
     def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
         """Append events to the outbox, batched."""
+        raise NotImplementedError
+
+    def _write_snapshots(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+        """Write each event's job snapshot, then the events to the outbox, batched."""
         raise NotImplementedError
 
     def id_in(
@@ -131,12 +131,15 @@ class SqlStore:
                 chosen, now = choice
                 if not chosen:
                     return []
-        ids = chosen or self._lock_for_claim(
-            sa.select(J.c.id)
-            .where(J.c.state == "available", J.c.queue == queue, J.c.scheduled_at <= now)
-            .order_by(J.c.priority, J.c.scheduled_at, J.c.id)
-            .limit(limit)
-        ).scalar_subquery()
+        ids = (
+            chosen
+            or self._lock_for_claim(
+                sa.select(J.c.id)
+                .where(J.c.state == "available", J.c.queue == queue, J.c.scheduled_at <= now)
+                .order_by(J.c.priority, J.c.scheduled_at, J.c.id)
+                .limit(limit)
+            ).scalar_subquery()
+        )
         stmt = (
             J.update()
             .where(J.c.id.in_(ids))
@@ -191,7 +194,9 @@ class SqlStore:
         """The jobs matching ``where``, oldest first, without locking them."""
         return [job_from_row(r) for r in conn.execute(self._jobs_where(where))]
 
-    def _jobs_where(self, where: sa.ColumnElement[bool], limit: int | None = None) -> sa.Select[Any]:
+    def _jobs_where(
+        self, where: sa.ColumnElement[bool], limit: int | None = None
+    ) -> sa.Select[Any]:
         return sa.select(*JOB_COLUMNS).where(where).order_by(J.c.id).limit(limit)
 
     def write_transitions(
@@ -203,8 +208,7 @@ class SqlStore:
         """
         if not events:
             return
-        self._update_jobs(conn, [e.job for e in events])
-        self.write_events(conn, events)
+        self._write_snapshots(conn, events)
         self.notify(conn, {e.job.queue for e in events if e.job.state is JobState.AVAILABLE})
         if hooks:
             for hook in self.transition_hooks:

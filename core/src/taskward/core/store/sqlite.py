@@ -39,13 +39,14 @@ class SqliteStore(SqlStore):
         return insert(table)
 
     def _insert_jobs(self, conn: sa.Connection, jobs: Sequence[Job]) -> None:
-        _many(conn, INSERT_JOBS, [CODEC.job(j) for j in jobs])
-
-    def _update_jobs(self, conn: sa.Connection, jobs: Sequence[Job]) -> None:
-        _many(conn, UPDATE_JOBS, [CODEC.update(j) for j in jobs])
+        _many(conn, INSERT_JOBS, CODEC.jobs(jobs))
 
     def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
-        _many(conn, INSERT_EVENTS, [CODEC.event(e) for e in events])
+        _many(conn, INSERT_EVENTS, CODEC.events(events))
+
+    def _write_snapshots(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+        _many(conn, UPDATE_JOBS, CODEC.updates(e.job for e in events))
+        self._insert_events(conn, events)
 
 
 def _many(conn: sa.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:

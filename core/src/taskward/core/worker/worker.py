@@ -31,6 +31,7 @@ from taskward.core.events import (
     WorkerStopped,
 )
 from taskward.core.job import Job
+from taskward.core.limits.autoscale import Autoscale, Autoscaler
 from taskward.core.worker.completer import Completer
 from taskward.core.worker.context import AttemptContext
 from taskward.core.worker.executor import Executor, Middleware, unknown_task
@@ -73,6 +74,7 @@ class Worker:
         claim_batch: int = 100,
         middleware: Sequence[Middleware] = (),
         listen: bool = True,
+        autoscale: Mapping[str, Autoscale] | None = None,
     ) -> None:
         self.app = app
         self.queues = _normalise_queues(queues)
@@ -91,6 +93,8 @@ class Worker:
         #: Queues paused cluster-wide, as of the last heartbeat.
         self.paused: set[str] = set()
         self.runners = {name: QueueRunner(name, limit) for name, limit in self.queues.items()}
+        #: Queues whose concurrency follows their backlog (``autoscale={queue: Autoscale}``).
+        self.autoscaler = Autoscaler(self, autoscale) if autoscale else None
         self._attempts: dict[uuid.UUID, tuple[AttemptContext, asyncio.Task[None]]] = {}
         self._stop_requested: asyncio.Event | None = None
         self._stopping: asyncio.Event | None = None  # stop claiming
@@ -135,8 +139,13 @@ class Worker:
         except BaseException:
             self._db_pool.shutdown(wait=False)
             raise
+        most = (
+            {q: self.autoscaler.most(q, n) for q, n in self.queues.items()}
+            if self.autoscaler
+            else self.queues
+        )
         self._job_pool = ThreadPoolExecutor(
-            max(1, sum(self.queues.values())), thread_name_prefix="taskward-job"
+            max(1, sum(most.values())), thread_name_prefix="taskward-job"
         )
         self._executor = Executor(self.app.clock, self._job_pool, self.middleware)
         self._completer = Completer(

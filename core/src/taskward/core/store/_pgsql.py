@@ -1,0 +1,68 @@
+"""The SQL text of PostgreSQL's batched writes, built once from the column lists.
+
+Rows travel as one JSON array parameter; ``jsonb_array_elements`` turns it back
+into rows on the server, ``WITH ORDINALITY`` keeps their order (outbox ids follow
+it). Large batches go by ``COPY`` instead, which the server ingests faster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from taskward.core.store._rows import EVENT_COLUMNS, INSERT_COLUMNS, UPDATE_COLUMNS
+
+JSON_COLUMNS = frozenset({"args", "kwargs", "errors", "result", "progress", "tags", "meta", "data"})
+#: Non-text columns that arrive as JSON text and need a cast.
+CASTS = {
+    "id": "uuid",
+    "job_id": "uuid",
+    "priority": "int2",
+    "attempt": "int4",
+    "max_attempts": "int4",
+    "timeout": "float8",
+    "scheduled_at": "timestamptz",
+    "inserted_at": "timestamptz",
+    "attempted_at": "timestamptz",
+    "finished_at": "timestamptz",
+    "at": "timestamptz",
+    "cancel_requested": "bool",
+}
+
+
+def _element(row: str, index: int, column: str) -> str:
+    if column in JSON_COLUMNS:
+        return f"{row}->{index}"
+    cast = CASTS.get(column)
+    return f"({row}->>{index})::{cast}" if cast else f"{row}->>{index}"
+
+
+def _insert(table: str, columns: Sequence[str], param: str = "%s") -> str:
+    values = ", ".join(_element("e.r", i, c) for i, c in enumerate(columns))
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values} "
+        f"FROM jsonb_array_elements({param}::jsonb) WITH ORDINALITY AS e(r, n) ORDER BY e.n"
+    )
+
+
+def copy(table: str, columns: Sequence[str]) -> str:
+    return f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+
+
+INSERT_JOBS = _insert("taskward_jobs", INSERT_COLUMNS)
+INSERT_EVENTS = _insert("taskward_job_events", EVENT_COLUMNS)
+COPY_JOBS = copy("taskward_jobs", INSERT_COLUMNS)
+COPY_EVENTS = copy("taskward_job_events", EVENT_COLUMNS)
+
+_ID = len(UPDATE_COLUMNS)
+#: A settlement: job snapshots (``%(jobs)s``: rows of UPDATE_COLUMNS then the id) and
+#: their events (``%(events)s``) in one statement. The ``= ANY(ARRAY(...))`` lets the
+#: planner find the rows by primary key: it cannot estimate a join with JSON rows
+#: and would otherwise scan the whole table.
+SETTLE = (
+    "WITH v AS MATERIALIZED (SELECT e.value AS r, (e.value->>"
+    f"{_ID})::uuid AS id FROM jsonb_array_elements(%(jobs)s::jsonb) AS e), "
+    "u AS (UPDATE taskward_jobs AS j SET "
+    + ", ".join(f"{c} = {_element('v.r', i, c)}" for i, c in enumerate(UPDATE_COLUMNS))
+    + " FROM v WHERE j.id = v.id AND j.id = ANY(ARRAY(SELECT id FROM v))) "
+    + _insert("taskward_job_events", EVENT_COLUMNS, "%(events)s")
+)

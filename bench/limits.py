@@ -25,6 +25,6 @@ def limited_app(url: str) -> Taskward:
 
 
 def run(dbs: Databases) -> None:
-    base, limited = compare(dbs, f"{__name__}:limited_app")
+    base, limited = compare(dbs, f"{__name__}:limited_app", rounds=5)
     record("process_limited_jobs_per_s", dbs.dialect, limited, "jobs/s")
     record("rate_limit_overhead_pct", dbs.dialect, 100 * (base - limited) / base, "%")

@@ -45,7 +45,7 @@ info = app.schedules.get("nightly-report")
 print("nightly last fired:", info.last_fire_at.isoformat(), "next:", info.next_fire_at.isoformat())
 print("last success:", info.last_success_at.isoformat())
 
-app.schedules.pause("inventory")  # from any process, e.g. `taskward schedules pause inventory`
+app.schedules.pause("inventory")  # from any process on the same database
 clock.set(datetime(2026, 3, 29, 3, 1, tzinfo=UTC))
 print("paused fires:", len(app.schedules.tick()))
 print("resumed, next:", app.schedules.resume("inventory").next_fire_at.isoformat())

@@ -14,7 +14,8 @@ for anything but one JSON value filling the whole text.
 from __future__ import annotations
 
 import json
-from json.encoder import c_make_encoder, encode_basestring_ascii
+import json.encoder
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["dumps", "loads"]
@@ -24,14 +25,17 @@ def _refuse(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-_encode = (
-    c_make_encoder(None, _refuse, encode_basestring_ascii, None, ": ", ", ", False, False, False)
-    if c_make_encoder is not None
+_quote: Callable[[str], str] = json.encoder.encode_basestring_ascii
+# The C speed-ups the stdlib uses, not in typeshed: encoder factory and value scanner.
+_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_encode: Callable[[Any, int], Any] | None = (
+    _make_encoder(None, _refuse, _quote, None, ": ", ", ", False, False, False)
+    if _make_encoder is not None
     else None
 )
 _fallback = json.JSONEncoder(allow_nan=False).encode
 _decoder = json.JSONDecoder()
-_scan = _decoder.scan_once
+_scan: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
 
 
 def dumps(value: Any) -> str:
@@ -39,7 +43,7 @@ def dumps(value: Any) -> str:
     if _encode is None:  # pragma: no cover - CPython always has the C speedups
         return _fallback(value)
     if isinstance(value, str):
-        return encode_basestring_ascii(value)  # type: ignore[no-any-return]
+        return _quote(value)
     try:
         return "".join(_encode(value, 0))
     except RecursionError:
@@ -48,9 +52,12 @@ def dumps(value: Any) -> str:
 
 def loads(data: str | bytes | bytearray | memoryview) -> Any:
     """``json.loads(data)`` for text or UTF-8 bytes, faster on the short values of job rows."""
-    if not isinstance(data, str | bytes | bytearray | memoryview):
-        return json.loads(data)  # SQLite's NUMERIC affinity hands back bare numbers as such
-    text = data if isinstance(data, str) else bytes(data).decode()
+    if isinstance(data, str):
+        text = data
+    elif isinstance(data, bytes | bytearray | memoryview):
+        text = bytes(data).decode()
+    else:  # TypeError, as json.loads: SQLAlchemy's SQLite JSON type then keeps bare numbers
+        raise TypeError(f"the JSON object must be str or bytes, not {type(data).__name__}")
     try:
         value, end = _scan(text, 0)
     except StopIteration:

@@ -40,7 +40,7 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return _SQLiteUTCText()
+            return _SQLiteUTCText()  # type: ignore[no-untyped-call]
         return dialect.type_descriptor(self.impl)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:

@@ -13,12 +13,13 @@ import threading
 from typing import TYPE_CHECKING
 
 from opentelemetry.trace import TracerProvider
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
 from taskward.core.bus import Subscription
 from taskward.core.events import MaintenanceRan
 from taskward.core.instrumentation.collector import DatabaseCollector
 from taskward.core.instrumentation.config import InstrumentationConfig
+from taskward.core.instrumentation.exposition import serve
 from taskward.core.instrumentation.logs import LogCapture
 from taskward.core.instrumentation.metrics import EventMetrics
 from taskward.core.instrumentation.tracing import Tracing
@@ -65,7 +66,7 @@ class Instrumentation:
 
     def serve_metrics(self, port: int = 0, addr: str = "127.0.0.1") -> MetricsServer:
         """Serve ``/metrics`` on ``addr:port`` (0: a free port, see ``.port``)."""
-        server, thread = start_http_server(port, addr, registry=self.registry)
+        server, thread = serve(self.registry, port, addr)
         served = MetricsServer(server, thread)
         self._servers.append(served)
         return served

@@ -44,14 +44,17 @@ def _insert(table: str, columns: Sequence[str], param: str = "%s") -> str:
     )
 
 
-def copy(table: str, columns: Sequence[str]) -> str:
+def _copy(table: str, columns: Sequence[str]) -> str:
     return f"COPY {table} ({', '.join(columns)}) FROM STDIN"
 
 
-INSERT_JOBS = _insert("taskward_jobs", INSERT_COLUMNS)
+#: New jobs (``%(jobs)s``) and their ``inserted`` events (``%(events)s``), one statement.
+INSERT_NEW = f"WITH j AS ({_insert('taskward_jobs', INSERT_COLUMNS, '%(jobs)s')}) " + _insert(
+    "taskward_job_events", EVENT_COLUMNS, "%(events)s"
+)
 INSERT_EVENTS = _insert("taskward_job_events", EVENT_COLUMNS)
-COPY_JOBS = copy("taskward_jobs", INSERT_COLUMNS)
-COPY_EVENTS = copy("taskward_job_events", EVENT_COLUMNS)
+COPY_JOBS = _copy("taskward_jobs", INSERT_COLUMNS)
+COPY_EVENTS = _copy("taskward_job_events", EVENT_COLUMNS)
 
 _ID = len(UPDATE_COLUMNS)
 #: A settlement: job snapshots (``%(jobs)s``: rows of UPDATE_COLUMNS then the id) and

@@ -14,7 +14,6 @@ from taskward.core.events import JobEvent
 from taskward.core.job import Job
 from taskward.core.states import JobState
 
-
 #: The jobs table's columns in :class:`Job` field order: select these, then
 #: :func:`job_from_row` builds the snapshot from the row by position.
 JOB_COLUMNS = tuple(schema.jobs.c[f.name] for f in fields(Job))

@@ -20,7 +20,6 @@ from sqlalchemy.sql.dml import Insert
 
 from taskward.core._json import dumps
 from taskward.core.events import JobEvent
-from taskward.core.job import Job
 from taskward.core.store import _pgsql as q
 from taskward.core.store._rows import RowCodec
 from taskward.core.store.sql import SqlStore
@@ -56,11 +55,16 @@ class PostgresStore(SqlStore):
     def _insert_into(self, table: sa.Table) -> Insert:
         return insert(table)
 
-    def _insert_jobs(self, conn: sa.Connection, jobs: Sequence[Job]) -> None:
-        if len(jobs) > COPY_FROM:
-            _copy(conn, q.COPY_JOBS, COPY_CODEC.jobs(jobs))
+    def _insert_new(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+        if len(events) > COPY_FROM:
+            _copy(conn, q.COPY_JOBS, COPY_CODEC.jobs(e.job for e in events))
+            _copy(conn, q.COPY_EVENTS, COPY_CODEC.events(events))
         else:
-            conn.exec_driver_sql(q.INSERT_JOBS, (dumps(JSON_CODEC.jobs(jobs)),))
+            params = {
+                "jobs": dumps(JSON_CODEC.jobs(e.job for e in events)),
+                "events": dumps(JSON_CODEC.events(events)),
+            }
+            conn.exec_driver_sql(q.INSERT_NEW, params)
 
     def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
         if len(events) > COPY_FROM:
@@ -101,9 +105,10 @@ class PostgresStore(SqlStore):
 def _copy(conn: sa.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
     """``COPY ... FROM STDIN`` on the connection's transaction, errors as SQLAlchemy's."""
     dbapi = conn.dialect.loaded_dbapi
-    raw = conn.connection.dbapi_connection
+    raw, driver = conn.connection.dbapi_connection, conn.connection.driver_connection
+    assert driver is not None
     try:
-        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
     except dbapi.Error as exc:

@@ -60,8 +60,8 @@ class SqlStore:
         """An INSERT with the dialect's ``ON CONFLICT`` support."""
         raise NotImplementedError
 
-    def _insert_jobs(self, conn: sa.Connection, jobs: Sequence[Job]) -> None:
-        """Insert new jobs (none with a unique key), batched."""
+    def _insert_new(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+        """Insert the jobs of ``events`` (none with a unique key), then the events, batched."""
         raise NotImplementedError
 
     def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
@@ -107,10 +107,11 @@ class SqlStore:
                 )
             }
             jobs = [j for j in jobs if j.id in inserted]
+            events: list[JobEvent] = [JobInserted(at=now, job=j) for j in jobs]
+            self.write_events(conn, events)
         else:
-            self._insert_jobs(conn, jobs)
-        events: list[JobEvent] = [JobInserted(at=now, job=j) for j in jobs]
-        self.write_events(conn, events)
+            events = [JobInserted(at=now, job=j) for j in jobs]
+            self._insert_new(conn, events)
         self.notify(conn, {j.queue for j in jobs if j.state is JobState.AVAILABLE})
         return events
 

@@ -15,7 +15,6 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.sql.dml import Insert
 
 from taskward.core.events import JobEvent
-from taskward.core.job import Job
 from taskward.core.schema import job_events, jobs, sqlite_time
 from taskward.core.store._rows import EVENT_COLUMNS, INSERT_COLUMNS, UPDATE_COLUMNS, RowCodec
 from taskward.core.store.sql import SqlStore
@@ -24,7 +23,8 @@ CODEC = RowCodec(uuid=attrgetter("hex"), time=sqlite_time)
 
 
 def _insert_sql(table: sa.Table, columns: Sequence[str]) -> str:
-    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    marks = ", ".join("?" * len(columns))
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
 
 
 INSERT_JOBS = _insert_sql(jobs, INSERT_COLUMNS)
@@ -38,8 +38,9 @@ class SqliteStore(SqlStore):
     def _insert_into(self, table: sa.Table) -> Insert:
         return insert(table)
 
-    def _insert_jobs(self, conn: sa.Connection, jobs: Sequence[Job]) -> None:
-        _many(conn, INSERT_JOBS, CODEC.jobs(jobs))
+    def _insert_new(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+        _many(conn, INSERT_JOBS, CODEC.jobs(e.job for e in events))
+        self._insert_events(conn, events)
 
     def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
         _many(conn, INSERT_EVENTS, CODEC.events(events))
@@ -50,4 +51,4 @@ class SqliteStore(SqlStore):
 
 
 def _many(conn: sa.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+    conn.exec_driver_sql(sql, rows)

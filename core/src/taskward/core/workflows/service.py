@@ -35,6 +35,8 @@ class Workflows:
         Runs in the transaction that finishes them; what it changes is emitted on commit.
         """
         finished = [e.job.id for e in events if e.job.state in FINISHED]
+        if not finished or not _anyone_awaiting(conn):  # the common case: one cheap lookup
+            return
         waiting = edges.dependents(conn, finished)
         if waiting:
             self.app.emit_on_commit(conn, settle(self.app.store, conn, waiting, events[0].at))
@@ -80,6 +82,19 @@ class Workflows:
                 ).all()
                 edges.add_edges(conn, [(d, c.id, 0, True) for d in awaiting for c in children])
         return children
+
+
+def _anyone_awaiting(conn: sa.Connection) -> bool:
+    """Whether any job waits for dependencies: a seek on the stager's partial index,
+    whose condition is spelled out literally so that SQLite uses it."""
+    return conn.execute(_AWAITING_ANY).first() is not None
+
+
+_AWAITING_ANY = (
+    sa.select(J.c.id)
+    .where(sa.text("state IN ('scheduled', 'retryable')"), J.c.scheduled_at == AWAITING)
+    .limit(1)
+)
 
 
 def _keyed(spec: JobSpec, key: str) -> JobSpec:

@@ -125,6 +125,36 @@ def test_caps_on_records_and_message_size(
     )
 
 
+def test_args_are_logged_only_when_asked(app: Taskward, make_inst: MakeInst) -> None:
+    config = LogsConfig(include_args=True, max_args_bytes=40)
+    inst = make_inst(app, InstrumentationConfig(logs=config))
+
+    @app.task(max_attempts=1)
+    def secret(card: str, note: str = "") -> None:
+        raise ValueError("declined")
+
+    job = secret.enqueue("4111-1111", note="x" * 100)
+    drain(app)
+    inst.flush()
+    (outcome,) = entries(app, job.id)
+    args = outcome.attributes["taskward.job.args"]
+    assert args.startswith('{"args": ["4111-1111"], "kwargs"')
+    assert len(args.encode()) <= 40 + len("…[truncated]".encode())
+
+
+def test_args_are_not_logged_by_default(app: Taskward, inst: Instrumentation) -> None:
+    @app.task(max_attempts=1)
+    def secret(card: str) -> None:
+        raise ValueError("declined")
+
+    job = secret.enqueue("4111-1111")
+    drain(app)
+    inst.flush()
+    (outcome,) = entries(app, job.id)
+    assert "taskward.job.args" not in outcome.attributes
+    assert "4111" not in str(outcome)
+
+
 def test_a_silent_success_writes_nothing(app: Taskward, inst: Instrumentation) -> None:
     @app.task
     def quiet() -> None: ...
@@ -325,3 +355,37 @@ def test_logs_are_paginated_by_attempt_and_seq(
     second = logs_for(app, str(job.id), attempt=2, limit=5)
     assert [(e.attempt, e.seq) for e in second.entries] == [(2, s) for s in range(1, 6)]
     assert second.next_after == (2, 5)
+
+
+def test_one_unstorable_attempt_does_not_cost_the_others_their_logs(
+    app: Taskward, inst: Instrumentation, task_log: logging.Logger
+) -> None:
+    @app.task
+    def polite(n: int) -> None:
+        task_log.info("fine %d", n)
+
+    @app.task
+    def nasty() -> None:
+        task_log.info("odd", extra={"blob": "nul\x00byte"})  # PostgreSQL's JSONB refuses it
+
+    @app.task
+    def nul_message() -> None:
+        task_log.info("a NUL\x00 in the message is kept visible")
+
+    jobs = polite.enqueue_many([(1,), (2,)])
+    visible = nul_message.enqueue()
+    odd = nasty.enqueue()
+    drain(app)
+    inst.flush()
+    for job in jobs:
+        assert messages(app, job.id)[0].startswith("fine")
+    assert messages(app, visible.id)[0] == "a NUL\\x00 in the message is kept visible"
+    stored = entries(app, odd.id)
+    if app.store.dialect == "postgresql":
+        assert stored == []
+        dropped = sample(
+            inst, "taskward_execution_log_records_total", queue="default", outcome="dropped"
+        )
+        assert dropped == 2
+    else:
+        assert stored[0].attributes["blob"] == "nul\x00byte"

@@ -16,6 +16,7 @@ stands in for Python's last-resort handler, so console output is unchanged.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -28,7 +29,6 @@ from taskward.core.instrumentation.logrows import (
     Row,
     cap_text,
     dropped_row,
-    jsonable,
     outcome_row,
     record_row,
 )
@@ -55,7 +55,7 @@ class AttemptLog:
             "taskward.queue": job.queue,
             "taskward.task.name": job.task,
         }
-        self.args = job.args if config.include_args else None
+        self.args = {"args": job.args, "kwargs": job.kwargs} if config.include_args else None
         self.dropped = 0
         self._rows: list[Row] = []
         self._closed = False
@@ -103,7 +103,7 @@ class AttemptLog:
     def _args_text(self) -> str | None:
         if self.args is None:
             return None
-        return cap_text(repr(jsonable(self.args)), self.config.max_args_bytes)
+        return cap_text(json.dumps(self.args, default=repr), self.config.max_args_bytes)
 
 
 class CaptureHandler(logging.Handler):

@@ -50,7 +50,10 @@ def severity_number(levelno: int) -> int:
 
 
 def cap_text(text: str, max_bytes: int) -> str:
-    """``text`` cut to ``max_bytes`` of UTF-8 (never splitting a character)."""
+    """``text`` cut to ``max_bytes`` of UTF-8 (never splitting a character), NUL-free
+    (PostgreSQL's text cannot hold NUL)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
     if len(text) * 4 <= max_bytes:
         return text
     encoded = text.encode("utf-8", "replace")

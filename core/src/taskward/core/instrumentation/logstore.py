@@ -82,27 +82,35 @@ class LogWriter:
             work = [b for b in batch if b is not None]
             if work:
                 self._write(work)
+                with self._idle:
+                    self._pending -= sum(len(rows) for _, rows in work)
+                    self._idle.notify_all()
             if len(work) < len(batch):
                 return
 
     def _write(self, batch: list[tuple[str, list[Row]]]) -> None:
-        rows = [row for _, attempt_rows in batch for row in attempt_rows]
+        """One INSERT for the batch; if it fails, each attempt on its own (one bad row,
+        e.g. text PostgreSQL refuses, costs only its own attempt's logs)."""
         try:
-            try:
-                with self.app.connect() as conn:
-                    conn.execute(L.insert(), rows)
-            except sa.exc.IntegrityError:
-                with self.app.connect() as conn:
-                    conn.execute(L.insert(), _after_stored(conn, rows))
-            outcome = "persisted"
+            self._insert([row for _, rows in batch for row in rows])
         except Exception:
+            if len(batch) > 1:
+                for item in batch:
+                    self._write([item])
+                return
             self._guard.failed()
-            outcome = "dropped"
-        for queue_name, attempt_rows in batch:
-            self._count(queue_name, outcome, len(attempt_rows))
-        with self._idle:
-            self._pending -= len(rows)
-            self._idle.notify_all()
+            self._count(batch[0][0], "dropped", len(batch[0][1]))
+            return
+        for queue_name, rows in batch:
+            self._count(queue_name, "persisted", len(rows))
+
+    def _insert(self, rows: list[Row]) -> None:
+        try:
+            with self.app.connect() as conn:
+                conn.execute(L.insert(), rows)
+        except sa.exc.IntegrityError:
+            with self.app.connect() as conn:
+                conn.execute(L.insert(), _after_stored(conn, rows))
 
 
 def _after_stored(conn: sa.Connection, rows: list[Row]) -> list[Row]:

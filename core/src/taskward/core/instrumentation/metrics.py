@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from taskward.core import __version__
 from taskward.core.events import (
     Event,
     JobCancelled,
@@ -55,12 +56,6 @@ if TYPE_CHECKING:
 
 ATTEMPT_OUTCOMES = ("completed", "retryable", "discarded", "cancelled")
 CLAIM_RESULTS = ("jobs", "empty", "error")
-
-
-def build_info_version() -> str:
-    from taskward.core import __version__
-
-    return __version__
 
 
 class EventMetrics:
@@ -149,7 +144,7 @@ class EventMetrics:
             "Versions in the fleet.",
             ("version", "python_version", "dialect"),
             registry=r,
-        ).labels(build_info_version(), platform.python_version(), app.store.dialect).set(1)
+        ).labels(__version__, platform.python_version(), app.store.dialect).set(1)
         self._worker_queues: dict[str, dict[str, int]] = {}
         self._children: dict[tuple[Any, ...], Any] = {}
         self._dispatch: dict[type[Event], Callable[[Any], None]] = {

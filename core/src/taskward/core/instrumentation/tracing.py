@@ -25,6 +25,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from taskward.core import __version__
 from taskward.core.events import Event, MaintenanceRan
 from taskward.core.instrumentation.config import TracingConfig
 from taskward.core.instrumentation.guard import Guard
@@ -53,8 +54,6 @@ class Tracing:
         config: TracingConfig,
         tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
-        from taskward.core import __version__
-
         self.tracer = trace.get_tracer(TRACER_NAME, __version__, tracer_provider, SCHEMA_URL)
         self.child = config.relationship == "child"
         url = app.engine.url

@@ -153,6 +153,4 @@ def _candidates(
     if after is not None:
         stmt = stmt.where(sa.tuple_(*order) > (after.priority, after.scheduled_at, after.id))
     stmt = stmt.order_by(*order).limit(size).with_for_update(skip_locked=True)
-    return [
-        Candidate(row[2], row[3], row[0], row[1], *row[4:]) for row in conn.execute(stmt)
-    ]
+    return [Candidate(row[2], row[3], row[0], row[1], *row[4:]) for row in conn.execute(stmt)]

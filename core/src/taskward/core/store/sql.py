@@ -220,15 +220,32 @@ class SqlStore:
         if rows:
             self._insert_events(conn, rows)
 
-    def stage(self, conn: sa.Connection, now: datetime, limit: int = 5000) -> list[JobStaged]:
-        """Make due scheduled and retryable jobs available."""
+    def stage(
+        self,
+        conn: sa.Connection,
+        now: datetime,
+        limit: int = 5000,
+        *,
+        due_by: datetime | None = None,
+    ) -> list[JobStaged]:
+        """Make scheduled and retryable jobs due by ``due_by`` (default: now) available.
+
+        Jobs pulled forward (due after ``now``) get ``scheduled_at = now`` so they can be
+        claimed at once (``drain(with_scheduled=True)``).
+        """
         ids = (
             sa.select(J.c.id)
-            .where(J.c.state.in_(["scheduled", "retryable"]), J.c.scheduled_at <= now)
+            .where(J.c.state.in_(["scheduled", "retryable"]), J.c.scheduled_at <= (due_by or now))
             .limit(limit)
             .scalar_subquery()
         )
-        stmt = J.update().where(J.c.id.in_(ids)).values(state="available").returning(*JOB_COLUMNS)
+        pulled_forward = sa.case((J.c.scheduled_at > now, now), else_=J.c.scheduled_at)
+        stmt = (
+            J.update()
+            .where(J.c.id.in_(ids))
+            .values(state="available", scheduled_at=pulled_forward)
+            .returning(*JOB_COLUMNS)
+        )
         events = [JobStaged(at=now, job=job_from_row(r)) for r in conn.execute(stmt)]
         self.write_events(conn, events)
         self.notify(conn, {e.job.queue for e in events})

@@ -97,10 +97,9 @@ class Maintenance:
 
     def stage(self, everything: bool = False) -> list[JobEvent]:
         now = self.app.clock.now()
-        if everything:
-            now += timedelta(days=365 * 100)
+        due_by = now + timedelta(days=365 * 100) if everything else None
         with self.app.connect() as conn:
-            events = self.app.store.stage(conn, now)
+            events = self.app.store.stage(conn, now, due_by=due_by)
         self.app.emit(events)
         return list(events)
 

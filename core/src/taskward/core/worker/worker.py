@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("taskward.core.worker")
 T = TypeVar("T")
+REPEAT_SIGNAL_WINDOW = 1.0  # seconds; see _install_signals
 
 
 @dataclass(slots=True, eq=False)
@@ -445,12 +446,17 @@ class Worker:
         assert self._loop is not None
         assert self._stop_requested is not None
         stop, loop = self._stop_requested, self._loop
-        signals_seen = 0
+        first_signal_at: float | None = None
 
         def on_signal(signum: int) -> None:
-            nonlocal signals_seen
-            signals_seen += 1
-            if signals_seen == 1:
+            # A second signal skips the grace period, but not one arriving within a second of
+            # the first: `uv run` forwards the terminal's Ctrl-C that the worker already got.
+            nonlocal first_signal_at
+            now = time.monotonic()
+            if first_signal_at is not None and now - first_signal_at < REPEAT_SIGNAL_WINDOW:
+                return
+            if first_signal_at is None:
+                first_signal_at = now
                 log.info(
                     "received %s: finishing running jobs (again to hand them back now)",
                     signal.Signals(signum).name,

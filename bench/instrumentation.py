@@ -1,11 +1,17 @@
 """Instrumentation overhead and scrape cost.
 
-``instrumentation_overhead_pct``: the no-op throughput of ``throughput`` with
-metrics, tracing (the real OTel SDK, a ``BatchSpanProcessor`` into an exporter
-that discards) and log capture all on, against all off, in the same run:
-off and on alternate ``ROUNDS`` times and the medians are compared.
-``instrumentation_overhead_without_sdk_pct``: the same with no SDK configured
-(spans through the API are non-recording): Taskward's own share of the cost.
+Overhead: the no-op job of ``throughput`` with metrics, tracing (the real OTel
+SDK, a ``BatchSpanProcessor`` into an exporter that discards) and log capture
+all on, against all off, in the same run, ``ROUNDS`` times interleaved.
+
+* ``instrumentation_overhead_pct``: from the worker process's CPU time per job
+  (all its threads: the SDK's processor, the metrics subscriber, the log
+  writer), as the throughput a CPU-bound worker loses: ``1 - cpu_off / cpu_on``.
+  CPU time, unlike wall time, holds still when other work shares the machine.
+* ``instrumentation_overhead_wall_pct``: the same from the jobs/s of worker
+  subprocesses (``bench.throughput.measure``); trustworthy on a quiet machine only.
+* ``..._without_sdk_pct``: both again with no SDK configured (spans through the
+  API are non-recording): Taskward's own share of the cost.
 
 ``metrics_scrape_ms``: the median time of an HTTP ``GET /metrics`` on an app
 with 10 queues and 50 tasks, every task having run jobs of every outcome, and
@@ -16,10 +22,12 @@ the collector reading the database on every scrape (TTL 0);
 
 from __future__ import annotations
 
+import asyncio
 import statistics
+import threading
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -27,9 +35,10 @@ from opentelemetry.trace import NoOpTracerProvider
 
 from bench.databases import Databases
 from bench.results import record
-from bench.tasks import NOOP_ASYNC, make_app
-from bench.throughput import measure
+from bench.tasks import NOOP_ASYNC, QUEUE, make_app
+from bench.throughput import JOBS, measure
 from taskward.core import Cancel, JobSpec, Taskward
+from taskward.core.events import Event, JobCompleted
 from taskward.core.instrumentation import InstrumentationConfig, MetricsConfig, instrument
 from taskward.core.task import EnqueueOptions
 from taskward.core.testing import drain
@@ -37,6 +46,8 @@ from taskward.core.testing import drain
 ROUNDS = 3
 QUEUES, TASKS = 10, 50
 SCRAPES = 20
+#: mode -> the OTel SDK on (True), the API alone (False), or no instrumentation (None)
+MODES: dict[str, bool | None] = {"off": None, "on": True, "on_without_sdk": False}
 
 
 class Discard(SpanExporter):
@@ -46,43 +57,101 @@ class Discard(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
+def _instrument(app: Taskward, sdk: bool) -> Callable[[], None]:
+    """Every signal on (spans recorded by the SDK, or API-only); returns the closer."""
+    provider = TracerProvider() if sdk else NoOpTracerProvider()
+    if isinstance(provider, TracerProvider):
+        provider.add_span_processor(BatchSpanProcessor(Discard()))
+    inst = instrument(app, tracer_provider=provider)
+
+    def close() -> None:
+        inst.close()
+        if isinstance(provider, TracerProvider):
+            provider.shutdown()
+
+    return close
+
+
 def instrumented_app(url: str) -> Taskward:
-    """The bench app with every signal on (used by the worker subprocesses)."""
+    """The bench app with every signal on (worker subprocesses: ``app_factory``)."""
     app = make_app(url)
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(Discard()))
-    instrument(app, tracer_provider=provider)
+    _instrument(app, sdk=True)
     return app
 
 
 def instrumented_app_without_sdk(url: str) -> Taskward:
     """Every signal on, spans through the API alone (what runs when no SDK is configured)."""
     app = make_app(url)
-    instrument(app, tracer_provider=NoOpTracerProvider())
+    _instrument(app, sdk=False)
     return app
 
 
+FACTORIES = {
+    "off": None,
+    "on": f"{__name__}:instrumented_app",
+    "on_without_sdk": f"{__name__}:instrumented_app_without_sdk",
+}
+
+
 def run(dbs: Databases) -> None:
-    factories = {
-        "off": None,
-        "on": f"{__name__}:instrumented_app",
-        "on_without_sdk": f"{__name__}:instrumented_app_without_sdk",
-    }
-    rates: dict[str, list[float]] = {name: [] for name in factories}
+    cpu: dict[str, list[float]] = {mode: [] for mode in MODES}
+    wall: dict[str, list[float]] = {mode: [] for mode in MODES}
     for _ in range(ROUNDS):  # interleaved, so drift in the machine's load hits all alike
-        for name, factory in factories.items():
-            rates[name].append(measure(dbs.fresh(), NOOP_ASYNC, app_factory=factory))
-    for name, seen in rates.items():
-        print(f"    {name}: {[round(x) for x in seen]} jobs/s")
-    base, on = statistics.median(rates["off"]), statistics.median(rates["on"])
-    without_sdk = statistics.median(rates["on_without_sdk"])
-    record("process_instrumented_jobs_per_s", dbs.dialect, on, "jobs/s")
-    record("instrumentation_overhead_pct", dbs.dialect, 100 * (base - on) / base, "%")
-    overhead = 100 * (base - without_sdk) / base
-    record("instrumentation_overhead_without_sdk_pct", dbs.dialect, overhead, "%")
+        for mode, sdk in MODES.items():
+            cpu[mode].append(cpu_per_job(dbs.fresh(), sdk))
+            wall[mode].append(measure(dbs.fresh(), NOOP_ASYNC, app_factory=FACTORIES[mode]))
+    for mode in MODES:
+        micros = [round(x * 1e6) for x in cpu[mode]]
+        print(f"    {mode}: CPU {micros} us/job, {[round(x) for x in wall[mode]]} jobs/s")
+    c = {mode: statistics.median(v) for mode, v in cpu.items()}
+    w = {mode: statistics.median(v) for mode, v in wall.items()}
+    record("process_instrumented_jobs_per_s", dbs.dialect, w["on"], "jobs/s")
+    record("job_cpu_us", dbs.dialect, c["off"] * 1e6, "us")
+    record("job_cpu_instrumented_us", dbs.dialect, c["on"] * 1e6, "us")
+    for mode, suffix in (("on", ""), ("on_without_sdk", "_without_sdk")):
+        record(f"instrumentation_overhead{suffix}_pct", dbs.dialect, _lost(c["off"], c[mode]), "%")
+        lost = 100 * (w["off"] - w[mode]) / w["off"]
+        record(f"instrumentation_overhead_wall{suffix}_pct", dbs.dialect, lost, "%")
     record("metrics_scrape_ms", dbs.dialect, scrape_ms(dbs.fresh()), "ms")
     worst = scrape_ms(dbs.fresh(), every_queue=True)
     record("metrics_scrape_worst_case_ms", dbs.dialect, worst, "ms")
+
+
+def _lost(cpu_off: float, cpu_on: float) -> float:
+    """Throughput lost, in %, by a CPU-bound worker whose CPU per job grew so."""
+    return 100 * (1 - cpu_off / cpu_on)
+
+
+def cpu_per_job(url: str, sdk: bool | None, jobs: int = JOBS) -> float:
+    """CPU seconds of this process per job while a worker in it runs ``jobs`` no-op jobs."""
+    app = make_app(url)
+    close = _instrument(app, sdk) if sdk is not None else (lambda: None)
+    try:
+        app.enqueue_many([JobSpec(NOOP_ASYNC, (n,)) for n in range(jobs)])
+        done, seen = threading.Event(), [0]
+
+        def count(event: Event) -> None:
+            seen[0] += 1
+            if seen[0] == jobs:
+                done.set()
+
+        app.bus.subscribe(count, kinds=[JobCompleted])
+        worker = app.worker({QUEUE: 100})
+
+        async def main() -> float:
+            began = time.process_time()
+            await worker.start()
+            finished = await asyncio.to_thread(done.wait, 300)
+            took = time.process_time() - began
+            if not finished:
+                raise RuntimeError(f"only {seen[0]} of {jobs} jobs completed in 300 s")
+            await worker.shutdown()
+            return took
+
+        return asyncio.run(main()) / jobs
+    finally:
+        close()
+        app.close()
 
 
 def scrape_ms(url: str, *, every_queue: bool = False) -> float:

@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> None:
         with databases(dialect) as dbs:
             for name in args.suites or SUITES:
                 print(f"{dialect} / {name}", flush=True)
+                began = time.monotonic()
                 importlib.import_module(SUITES[name]).run(dbs)
+                print(f"  ({time.monotonic() - began:.0f} s)", flush=True)
     path = results.write()
     print(
         f"wrote {len(results.recorded())} records to {path} in {time.monotonic() - started:.0f} s"

@@ -10,8 +10,9 @@ all on, against all off, in the same run, ``ROUNDS`` times interleaved.
   CPU time, unlike wall time, holds still when other work shares the machine.
 * ``instrumentation_overhead_wall_pct``: the same from the jobs/s of worker
   subprocesses (``bench.throughput.measure``); trustworthy on a quiet machine only.
-* ``..._without_sdk_pct``: both again with no SDK configured (spans through the
-  API are non-recording): Taskward's own share of the cost.
+* ``..._sampled_10pct_pct``: both again with the SDK sampling 10% of traces, and
+  ``..._without_sdk_pct`` with no SDK configured (spans through the API are
+  non-recording): Taskward's own share of the cost.
 
 ``metrics_scrape_ms``: the median time of an HTTP ``GET /metrics`` on an app
 with 10 queues and 50 tasks, every task having run jobs of every outcome, and
@@ -31,6 +32,7 @@ from collections.abc import Callable, Sequence
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import NoOpTracerProvider
 
 from bench.databases import Databases
@@ -46,8 +48,9 @@ from taskward.core.testing import drain
 ROUNDS = 3
 QUEUES, TASKS = 10, 50
 SCRAPES = 20
-#: mode -> the OTel SDK on (True), the API alone (False), or no instrumentation (None)
-MODES: dict[str, bool | None] = {"off": None, "on": True, "on_without_sdk": False}
+#: Instrumentation modes: none; the SDK recording every attempt; the SDK sampling 10% of
+#: traces (ParentBased(TraceIdRatioBased(0.1))); no SDK (spans through the API only).
+MODES = ("off", "on", "on_sampled_10pct", "on_without_sdk")
 
 
 class Discard(SpanExporter):
@@ -57,10 +60,14 @@ class Discard(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
-def _instrument(app: Taskward, sdk: bool) -> Callable[[], None]:
-    """Every signal on (spans recorded by the SDK, or API-only); returns the closer."""
-    provider = TracerProvider() if sdk else NoOpTracerProvider()
-    if isinstance(provider, TracerProvider):
+def _instrument(app: Taskward, mode: str) -> Callable[[], None]:
+    """Every signal on, spans as ``mode`` says; returns what undoes it."""
+    if mode == "off":
+        return lambda: None
+    provider: TracerProvider | NoOpTracerProvider = NoOpTracerProvider()
+    if mode != "on_without_sdk":
+        ratio = 0.1 if mode == "on_sampled_10pct" else 1.0
+        provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(ratio)))
         provider.add_span_processor(BatchSpanProcessor(Discard()))
     inst = instrument(app, tracer_provider=provider)
 
@@ -72,23 +79,25 @@ def _instrument(app: Taskward, sdk: bool) -> Callable[[], None]:
     return close
 
 
-def instrumented_app(url: str) -> Taskward:
+def instrumented_app(url: str, mode: str = "on") -> Taskward:
     """The bench app with every signal on (worker subprocesses: ``app_factory``)."""
     app = make_app(url)
-    _instrument(app, sdk=True)
+    _instrument(app, mode)
     return app
+
+
+def instrumented_app_sampled(url: str) -> Taskward:
+    return instrumented_app(url, "on_sampled_10pct")
 
 
 def instrumented_app_without_sdk(url: str) -> Taskward:
-    """Every signal on, spans through the API alone (what runs when no SDK is configured)."""
-    app = make_app(url)
-    _instrument(app, sdk=False)
-    return app
+    return instrumented_app(url, "on_without_sdk")
 
 
 FACTORIES = {
     "off": None,
     "on": f"{__name__}:instrumented_app",
+    "on_sampled_10pct": f"{__name__}:instrumented_app_sampled",
     "on_without_sdk": f"{__name__}:instrumented_app_without_sdk",
 }
 
@@ -97,8 +106,8 @@ def run(dbs: Databases) -> None:
     cpu: dict[str, list[float]] = {mode: [] for mode in MODES}
     wall: dict[str, list[float]] = {mode: [] for mode in MODES}
     for _ in range(ROUNDS):  # interleaved, so drift in the machine's load hits all alike
-        for mode, sdk in MODES.items():
-            cpu[mode].append(cpu_per_job(dbs.fresh(), sdk))
+        for mode in MODES:
+            cpu[mode].append(cpu_per_job(dbs.fresh(), mode))
             wall[mode].append(measure(dbs.fresh(), NOOP_ASYNC, app_factory=FACTORIES[mode]))
     for mode in MODES:
         micros = [round(x * 1e6) for x in cpu[mode]]
@@ -108,7 +117,8 @@ def run(dbs: Databases) -> None:
     record("process_instrumented_jobs_per_s", dbs.dialect, w["on"], "jobs/s")
     record("job_cpu_us", dbs.dialect, c["off"] * 1e6, "us")
     record("job_cpu_instrumented_us", dbs.dialect, c["on"] * 1e6, "us")
-    for mode, suffix in (("on", ""), ("on_without_sdk", "_without_sdk")):
+    for mode in MODES[1:]:
+        suffix = mode.removeprefix("on")
         record(f"instrumentation_overhead{suffix}_pct", dbs.dialect, _lost(c["off"], c[mode]), "%")
         lost = 100 * (w["off"] - w[mode]) / w["off"]
         record(f"instrumentation_overhead_wall{suffix}_pct", dbs.dialect, lost, "%")
@@ -122,12 +132,18 @@ def _lost(cpu_off: float, cpu_on: float) -> float:
     return 100 * (1 - cpu_off / cpu_on)
 
 
-def cpu_per_job(url: str, sdk: bool | None, jobs: int = JOBS) -> float:
-    """CPU seconds of this process per job while a worker in it runs ``jobs`` no-op jobs."""
+def cpu_per_job(url: str, mode: str, jobs: int = JOBS) -> float:
+    """CPU seconds of this process per job while a worker in it runs ``jobs`` no-op jobs.
+
+    The jobs are enqueued by another (plain) app first, as a web app would: the
+    worker's process pays only for running them.
+    """
+    producer = make_app(url)
+    producer.enqueue_many([JobSpec(NOOP_ASYNC, (n,)) for n in range(jobs)])
+    producer.close()
     app = make_app(url)
-    close = _instrument(app, sdk) if sdk is not None else (lambda: None)
+    close = _instrument(app, mode)
     try:
-        app.enqueue_many([JobSpec(NOOP_ASYNC, (n,)) for n in range(jobs)])
         done, seen = threading.Event(), [0]
 
         def count(event: Event) -> None:

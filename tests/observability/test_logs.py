@@ -196,10 +196,10 @@ def test_logs_persist_when_the_job_raised_timed_out_or_was_cancelled(
     jobs = [bad.enqueue(), slow.enqueue(), slow_sync.enqueue(), stoppable.enqueue()]
 
     async def body(worker: Worker) -> None:
-        await wait_until(waiting.is_set, what="the job to run", timeout=30)
+        await wait_until(waiting.is_set, what="the job to run", within=30)
         await asyncio.to_thread(app.cancel, jobs[3].id)
         await wait_for_states(
-            app, [j.id for j in jobs], [JobState.DISCARDED, JobState.CANCELLED], timeout=30
+            app, [j.id for j in jobs], [JobState.DISCARDED, JobState.CANCELLED], within=30
         )
         release_late.set()
 
@@ -236,7 +236,7 @@ def test_an_attempt_handed_back_on_shutdown_keeps_its_logs_and_the_rerun_appends
     job = long_job.enqueue()
 
     async def body(worker: Worker) -> None:
-        await wait_until(started.is_set, what="the first run", timeout=30)
+        await wait_until(started.is_set, what="the first run", within=30)
         await worker.shutdown(grace=0)
 
     with_worker(app, body)

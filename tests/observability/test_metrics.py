@@ -69,7 +69,7 @@ def test_known_label_sets_start_at_zero(app: Taskward, inst: Instrumentation) ->
 
     async def body(worker: Worker) -> None:
         claimed = lambda: bool(totals(inst, "taskward_claims", "result"))  # noqa: E731
-        await wait_until(claimed, what="a claim", timeout=30)
+        await wait_until(claimed, what="a claim", within=30)
 
     with_worker(app, body, {"mail": 3})
     inst.flush()
@@ -206,12 +206,12 @@ def test_claims_executing_and_limit_gauges(app: Taskward, inst: Instrumentation)
     job = hold.enqueue()
 
     async def body(worker: Worker) -> None:
-        await wait_until(running.is_set, what="the job to start", timeout=30)
+        await wait_until(running.is_set, what="the job to start", within=30)
         await asyncio.to_thread(inst.flush)
         assert sample(inst, "taskward_worker_jobs_executing", queue="default") == 1
         assert sample(inst, "taskward_worker_concurrency_limit", queue="default") == 4
         release.set()
-        await wait_until(lambda: app.get_job(job.id).state is JobState.COMPLETED, timeout=30)
+        await wait_until(lambda: app.get_job(job.id).state is JobState.COMPLETED, within=30)
 
     with_worker(app, body, {"default": 4})
     inst.flush()

@@ -247,7 +247,7 @@ def test_rescue_and_stage_runs_get_internal_spans(
         app.store.claim(conn, "reports", "dead-worker", 1, app.clock.now())
 
     async def body(worker: Worker) -> None:
-        await wait_for_states(app, [orphan.id, delayed.id], [JobState.COMPLETED], timeout=30)
+        await wait_for_states(app, [orphan.id, delayed.id], [JobState.COMPLETED], within=30)
 
     with_worker(app, body, {"reports": 2}, heartbeat_interval=0.05)
     inst.flush()

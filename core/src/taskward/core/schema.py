@@ -6,6 +6,7 @@ Timestamps are stored timezone-aware on PostgreSQL and as UTC text on SQLite;
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,11 +57,18 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if value is None:
             return None
         if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+            return _parse_sqlite_time(value)
         assert isinstance(value, datetime)
         if value.tzinfo is UTC:
             return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_sqlite_time(text: str) -> datetime:
+    # Rows read together share few distinct times (a batch's enqueue, claim, settle);
+    # datetimes are immutable, so one parsed value can serve them all.
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def sqlite_time(value: datetime) -> str:

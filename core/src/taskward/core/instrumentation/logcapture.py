@@ -46,16 +46,8 @@ class AttemptLog:
         job = ctx.job
         self.job_id, self.attempt, self.queue = job.id, job.attempt, job.queue
         self.config = config
-        #: The attempt's constant JSON-line fields, shared by every record.
-        self.fields: dict[str, Any] = {
-            "taskward.worker.id": ctx.worker_id,
-            "taskward.job.id": str(job.id),
-            "taskward.job.attempt": job.attempt,
-            "taskward.job.max_attempts": job.max_attempts,
-            "taskward.queue": job.queue,
-            "taskward.task.name": job.task,
-        }
-        self.args = {"args": job.args, "kwargs": job.kwargs} if config.include_args else None
+        self._ctx = ctx
+        self._fields: dict[str, Any] | None = None
         self.dropped = 0
         self._rows: list[Row] = []
         self._closed = False
@@ -83,7 +75,22 @@ class AttemptLog:
         record.__dict__["taskward"] = self.fields  # for JSON-line formatters after this one
         record.__dict__["taskward_seq"] = row["seq"]
 
-    def close(self, outcome: Outcome | None, now: datetime) -> list[Row]:
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The attempt's constant JSON-line fields, one dict shared by every record."""
+        if self._fields is None:
+            job = self._ctx.job
+            self._fields = {
+                "taskward.worker.id": self._ctx.worker_id,
+                "taskward.job.id": str(job.id),
+                "taskward.job.attempt": job.attempt,
+                "taskward.job.max_attempts": job.max_attempts,
+                "taskward.queue": job.queue,
+                "taskward.task.name": job.task,
+            }
+        return self._fields
+
+    def close(self, outcome: Outcome | None, clock: Callable[[], datetime]) -> list[Row]:
         """Stop capturing; the rows to persist, with the dropped-count and outcome records.
 
         The outcome record is written for every attempt that did not complete, and for
@@ -92,6 +99,9 @@ class AttemptLog:
         with self._lock:
             self._closed = True
             rows, self._rows = self._rows, []
+        if not rows and (outcome is None or outcome.kind == "completed"):
+            return rows
+        now = clock()
         if self.dropped:
             rows.append(dropped_row(len(rows) + 1, self.dropped, self.config.max_records, now))
         if outcome is not None and (rows or outcome.kind != "completed"):
@@ -101,9 +111,11 @@ class AttemptLog:
         return rows
 
     def _args_text(self) -> str | None:
-        if self.args is None:
+        if not self.config.include_args:
             return None
-        return cap_text(json.dumps(self.args, default=repr), self.config.max_args_bytes)
+        job = self._ctx.job
+        text = json.dumps({"args": job.args, "kwargs": job.kwargs}, default=repr)
+        return cap_text(text, self.config.max_args_bytes)
 
 
 class CaptureHandler(logging.Handler):

@@ -45,9 +45,10 @@ class LogCapture:
 
     def _persist(self, buffer: AttemptLog, outcome: Outcome | None) -> None:
         try:
-            rows = buffer.close(outcome, self.app.clock.now())
-            self._count(buffer.queue, "dropped", buffer.dropped)
-            self.writer.submit(buffer.queue, rows)
+            rows = buffer.close(outcome, self.app.clock.now)
+            if rows:
+                self._count(buffer.queue, "dropped", buffer.dropped)
+                self.writer.submit(buffer.queue, rows)
         except Exception:
             self._guard.failed()
 

@@ -19,6 +19,7 @@ unless an upstream context is active, which then passes through unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import Token
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
@@ -43,6 +44,7 @@ SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
 SYSTEM = "taskward"
 Insert = Callable[[Sequence[Job]], list[Job]]
 MAINTENANCE_SPANS = ("stage", "rescue")
+_NEW_TRACE = trace.set_span_in_context(trace.INVALID_SPAN, otel_context.Context())
 
 
 class Tracing:
@@ -126,8 +128,7 @@ class Tracing:
     async def middleware(self, ctx: AttemptContext, call_next: CallNext) -> Outcome:
         """Middleware: the attempt's CONSUMER span, current while the handler runs."""
         try:
-            span, base = self._start_process(ctx)
-            token = otel_context.attach(trace.set_span_in_context(span, base))
+            span, token = self._start_process(ctx.job, ctx)
         except Exception:
             self._consumer_guard.failed()
             return await call_next()
@@ -137,32 +138,38 @@ class Tracing:
             self._end_process(span, None)
             raise
         finally:
-            otel_context.detach(token)
+            if token is not None:
+                otel_context.detach(token)
         self._end_process(span, outcome)
         return outcome
 
-    def _base(self, job: Job) -> otel_context.Context:
-        """The context the job was enqueued in (its span and baggage)."""
-        return propagate.extract(job.meta) if job.meta else otel_context.get_current()
+    def _start_process(
+        self, job: Job, ctx: AttemptContext
+    ) -> tuple[trace.Span, Token[otel_context.Context] | None]:
+        """Start the attempt's span and make it current (the token to detach, if any).
 
-    def _start_process(self, ctx: AttemptContext) -> tuple[trace.Span, otel_context.Context]:
-        job = ctx.job
-        base = self._base(job)
-        links: list[Link] = []
-        if self.child:
-            parent = base
-        else:
-            parent = trace.set_span_in_context(trace.INVALID_SPAN, base)  # a new trace root
-            creation = trace.get_current_span(base).get_span_context()
-            if creation.is_valid:
-                links.append(Link(creation))
+        The enqueue context is parsed only when something needs it: child mode (the
+        parent), baggage to carry into the handler, or a recording span in link mode
+        (its links, added once the sampler said yes). A span that neither records nor
+        carries anything (no SDK) is not even made current: it costs almost nothing.
+        """
+        enqueued = propagate.extract(job.meta) if self.child or "baggage" in job.meta else None
         previous = _previous_attempt(job)
-        if previous is not None:
-            links.append(Link(previous))
         span = self.tracer.start_span(
-            f"process {job.queue}", parent, SpanKind.CONSUMER, _process_attributes(ctx), links
+            f"process {job.queue}",
+            enqueued if self.child else _NEW_TRACE,
+            SpanKind.CONSUMER,
+            _process_attributes(ctx),
+            [Link(previous)] if self.child and previous is not None else None,
         )
-        return span, base
+        if not self.child and span.is_recording():
+            for link in (_creation(job), previous):
+                if link is not None:
+                    span.add_link(link)
+        if enqueued is None and not span.get_span_context().is_valid:
+            return span, None
+        carried = enqueued if enqueued is not None else otel_context.get_current()
+        return span, otel_context.attach(trace.set_span_in_context(span, carried))
 
     # -- maintenance -------------------------------------------------------------
     def maintenance(self, event: Event) -> None:

@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 from taskward.core.bus import Subscription
 from taskward.core.events import MaintenanceRan
 from taskward.core.instrumentation.collector import DatabaseCollector
-from taskward.core.instrumentation.config import InstrumentationConfig
+from taskward.core.instrumentation.config import LINGER, InstrumentationConfig
 from taskward.core.instrumentation.exposition import serve
 from taskward.core.instrumentation.logs import LogCapture
 from taskward.core.instrumentation.metrics import EventMetrics
@@ -114,7 +114,7 @@ def instrument(
     if metrics:
         inst.metrics = em = EventMetrics(app, inst.registry, cfg.metrics)
         inst._subscriptions.append(
-            app.bus.subscribe(em.handle, name="taskward-metrics", kinds=em.kinds)
+            app.bus.subscribe(em.handle, name="taskward-metrics", kinds=em.kinds, linger=LINGER)
         )
         if cfg.metrics.collector:
             inst.collector = DatabaseCollector(app, cfg.metrics, em.local_workers)
@@ -124,7 +124,10 @@ def instrument(
         app.enqueue_hooks.append(inst.tracing.enqueue_hook)
         inst._subscriptions.append(
             app.bus.subscribe(
-                inst.tracing.maintenance, name="taskward-tracing", kinds=[MaintenanceRan]
+                inst.tracing.maintenance,
+                name="taskward-tracing",
+                kinds=[MaintenanceRan],
+                linger=LINGER,
             )
         )
         inst.middleware.append(inst.tracing.middleware)

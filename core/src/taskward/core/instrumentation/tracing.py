@@ -58,6 +58,7 @@ class Tracing:
     ) -> None:
         self.tracer = trace.get_tracer(TRACER_NAME, __version__, tracer_provider, SCHEMA_URL)
         self.child = config.relationship == "child"
+        self._provider = tracer_provider
         url = app.engine.url
         self._server = url.host if url.get_backend_name() == "postgresql" else None
         self._producer_guard = Guard("tracing of an enqueue")
@@ -127,6 +128,8 @@ class Tracing:
     # -- consumer ----------------------------------------------------------------
     async def middleware(self, ctx: AttemptContext, call_next: CallNext) -> Outcome:
         """Middleware: the attempt's CONSUMER span, current while the handler runs."""
+        if not self.child and self._without_sdk() and "baggage" not in ctx.job.meta:
+            return await call_next()  # the span would be an invalid root: nothing to carry
         try:
             span, token = self._start_process(ctx.job, ctx)
         except Exception:
@@ -142,6 +145,11 @@ class Tracing:
                 otel_context.detach(token)
         self._end_process(span, outcome)
         return outcome
+
+    def _without_sdk(self) -> bool:
+        """True while no SDK records spans (the API's no-op or not-yet-set provider)."""
+        provider = self._provider or trace.get_tracer_provider()
+        return isinstance(provider, trace.NoOpTracerProvider | trace.ProxyTracerProvider)
 
     def _start_process(
         self, job: Job, ctx: AttemptContext

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 from taskward.core.store._rows import EVENT_COLUMNS, INSERT_COLUMNS, UPDATE_COLUMNS
 
+WAKEUP_CHANNEL = "taskward_wakeup"
+
 JSON_COLUMNS = frozenset({"args", "kwargs", "errors", "result", "progress", "tags", "meta", "data"})
 #: Non-text columns that arrive as JSON text and need a cast.
 CASTS = {
@@ -48,9 +50,12 @@ def _copy(table: str, columns: Sequence[str]) -> str:
     return f"COPY {table} ({', '.join(columns)}) FROM STDIN"
 
 
-#: New jobs (``%(jobs)s``) and their ``inserted`` events (``%(events)s``), one statement.
-INSERT_NEW = f"WITH j AS ({_insert('taskward_jobs', INSERT_COLUMNS, '%(jobs)s')}) " + _insert(
-    "taskward_job_events", EVENT_COLUMNS, "%(events)s"
+#: New jobs (``%(jobs)s``), their ``inserted`` events (``%(events)s``) and the wake-up
+#: notifications (``%(wake)s``: a JSON array of payloads), all in one statement.
+INSERT_NEW = (
+    f"WITH j AS ({_insert('taskward_jobs', INSERT_COLUMNS, '%(jobs)s')}), "
+    f"e AS ({_insert('taskward_job_events', EVENT_COLUMNS, '%(events)s')}) "
+    f"SELECT pg_notify('{WAKEUP_CHANNEL}', p) FROM jsonb_array_elements_text(%(wake)s::jsonb) AS p"
 )
 INSERT_EVENTS = _insert("taskward_job_events", EVENT_COLUMNS)
 COPY_JOBS = _copy("taskward_jobs", INSERT_COLUMNS)

@@ -24,11 +24,12 @@ from taskward.core.store import _pgsql as q
 from taskward.core.store._rows import RowCodec
 from taskward.core.store.sql import SqlStore
 
-WAKEUP_CHANNEL = "taskward_wakeup"
+WAKEUP_CHANNEL = q.WAKEUP_CHANNEL
 QUEUE_PREFIX = "q:"
 CANCEL_PREFIX = "c:"
 
 UUID_ARRAY = ARRAY(UUID(as_uuid=True))
+NOTIFY = sa.select(sa.func.pg_notify(WAKEUP_CHANNEL, sa.bindparam("payload", type_=sa.String)))
 #: Above this many rows, ``COPY`` beats one JSON array (measured: 100 rows JSON, 10,000 COPY).
 COPY_FROM = 1000
 
@@ -55,14 +56,16 @@ class PostgresStore(SqlStore):
     def _insert_into(self, table: sa.Table) -> Insert:
         return insert(table)
 
-    def _insert_new(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+    def _insert_new(self, conn: sa.Connection, events: Sequence[JobEvent], wake: set[str]) -> None:
         if len(events) > COPY_FROM:
             _copy(conn, q.COPY_JOBS, COPY_CODEC.jobs(e.job for e in events))
             _copy(conn, q.COPY_EVENTS, COPY_CODEC.events(events))
-        else:
+            self.notify(conn, wake)
+        else:  # jobs, events and wake-ups in one round trip: what a single enqueue waits for
             params = {
                 "jobs": dumps(JSON_CODEC.jobs(e.job for e in events)),
                 "events": dumps(JSON_CODEC.events(events)),
+                "wake": dumps([f"{QUEUE_PREFIX}{queue}" for queue in sorted(wake)]),
             }
             conn.exec_driver_sql(q.INSERT_NEW, params)
 
@@ -82,11 +85,16 @@ class PostgresStore(SqlStore):
         conn.exec_driver_sql(q.SETTLE, params)
 
     def id_in(
-        self, column: sa.ColumnElement[uuid.UUID], ids: Sequence[uuid.UUID]
+        self,
+        column: sa.ColumnElement[uuid.UUID],
+        ids: Sequence[uuid.UUID] | None = None,
+        *,
+        name: str | None = None,
     ) -> sa.ColumnElement[bool]:
         # One uuid[] parameter: an IN list binds, renders and converts each id apart
         # (milliseconds of client CPU for a hundred ids).
-        return column == sa.any_(sa.bindparam(None, list(ids), type_=UUID_ARRAY))
+        value = list(ids) if ids is not None else None
+        return column == sa.any_(sa.bindparam(name, value, type_=UUID_ARRAY))
 
     def _lock_for_claim(self, select: sa.Select[Any]) -> sa.Select[Any]:
         return select.with_for_update(skip_locked=True)
@@ -96,10 +104,10 @@ class PostgresStore(SqlStore):
 
     def notify(self, conn: sa.Connection, queues: Iterable[str]) -> None:
         for queue in sorted(queues):
-            conn.execute(sa.select(sa.func.pg_notify(WAKEUP_CHANNEL, f"{QUEUE_PREFIX}{queue}")))
+            conn.execute(NOTIFY, {"payload": f"{QUEUE_PREFIX}{queue}"})
 
     def notify_cancel(self, conn: sa.Connection, job_id: uuid.UUID) -> None:
-        conn.execute(sa.select(sa.func.pg_notify(WAKEUP_CHANNEL, f"{CANCEL_PREFIX}{job_id}")))
+        conn.execute(NOTIFY, {"payload": f"{CANCEL_PREFIX}{job_id}"})
 
 
 def _copy(conn: sa.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:

@@ -38,9 +38,9 @@ class SqliteStore(SqlStore):
     def _insert_into(self, table: sa.Table) -> Insert:
         return insert(table)
 
-    def _insert_new(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+    def _insert_new(self, conn: sa.Connection, events: Sequence[JobEvent], wake: set[str]) -> None:
         _many(conn, INSERT_JOBS, CODEC.jobs(e.job for e in events))
-        self._insert_events(conn, events)
+        self._insert_events(conn, events)  # other processes see the commit (data_version)
 
     def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
         _many(conn, INSERT_EVENTS, CODEC.events(events))

@@ -16,6 +16,7 @@ from taskward.core import JobState, Taskward, schema
 from taskward.core.events import JobCompleted, JobEvent, JobFailed
 from taskward.core.outcomes import ErrorRecord
 from taskward.core.store.postgresql import COPY_FROM, QUEUE_PREFIX, WAKEUP_CHANNEL
+from taskward.core.worker.transitions import rescued
 
 E = schema.job_events
 #: Both sides of PostgreSQL's switch from one JSON statement to COPY.
@@ -116,7 +117,25 @@ def test_lock_owned_fences_a_large_batch(app: Taskward) -> None:
         theirs = [s.job.id for s in app.store.claim(conn, "default", "w2", 100, now)]
     with app.connect() as conn:
         owned = app.store.lock_owned(conn, [*mine, *theirs, uuid.uuid4()], "w1")
-    assert owned == set(mine)
+    assert owned == dict.fromkeys(mine, 1)
+
+
+def test_lock_owned_reports_the_attempt_so_an_earlier_attempt_cannot_settle(app: Taskward) -> None:
+    """Rescued and claimed again by the same worker: only the new attempt is the owner."""
+
+    @app.task
+    def work() -> None: ...
+
+    job = work.enqueue()
+    now = app.clock.now()
+    with app.connect() as conn:
+        [first] = app.store.claim(conn, "default", "w1", 1, now)
+        app.store.write_transitions(conn, [rescued(first.job, now)])
+    with app.connect() as conn:
+        [second] = app.store.claim(conn, "default", "w1", 1, now)
+        owned = app.store.lock_owned(conn, [job.id], "w1")
+    assert (first.job.attempt, second.job.attempt) == (1, 2)
+    assert owned == {job.id: 2}
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -57,7 +57,7 @@ def test_a_killed_worker_loses_no_job_and_completes_none_twice(
     app = build_app(url)
     EFFECTS.create(app.engine)
     app.enqueue_many([JobSpec(TASK, (n,)) for n in range(count)])
-    timing = ["--heartbeat", "0.2", "--rescue-after", "1.5"]
+    timing = ["--heartbeat", "0.3", "--rescue-after", "3"]
     began = time.monotonic()
     victim = workers.start(url, "fault-victim", *options, *timing)
     workers.start(url, "fault-survivor", *options, *timing)

@@ -68,7 +68,7 @@ class SqlStore:
         )
         self._claim_best = self._claim(best.scalar_subquery())
         self._lock_owned = self._lock_rows(
-            sa.select(J.c.id).where(
+            sa.select(J.c.id, J.c.attempt).where(
                 self.id_in(J.c.id, name="b_ids"),
                 J.c.state == "executing",
                 J.c.attempted_by == sa.bindparam("b_worker"),
@@ -201,12 +201,16 @@ class SqlStore:
     # -- transitions ---------------------------------------------------------------
     def lock_owned(
         self, conn: sa.Connection, ids: Sequence[uuid.UUID], worker_id: str
-    ) -> set[uuid.UUID]:
-        """Which of ``ids`` are still executing on ``worker_id`` (locked until commit)."""
+    ) -> dict[uuid.UUID, int]:
+        """Which of ``ids`` are still executing on ``worker_id``, with their current attempt.
+
+        The rows stay locked until commit. Callers compare the attempt too: a job rescued
+        and claimed again by the same worker must not be settled by its earlier attempt.
+        """
         if not ids:
-            return set()
+            return {}
         params = {"b_ids": list(ids), "b_worker": worker_id}
-        return set(conn.scalars(self._lock_owned, params).all())
+        return {row[0]: row[1] for row in conn.execute(self._lock_owned, params)}
 
     def lock_jobs(
         self, conn: sa.Connection, where: sa.ColumnElement[bool], limit: int | None = None

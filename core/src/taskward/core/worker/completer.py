@@ -132,7 +132,7 @@ class Completer:
                 if s.outcome is not None
                 else released(s.job, self._worker_id, now)
                 for s in batch
-                if s.job.id in owned
+                if owned.get(s.job.id) == s.job.attempt
             ]
             lost = len(batch) - len(events)
             if lost:
@@ -146,10 +146,10 @@ class Completer:
         self,
         conn: sa.Connection,
         progress: list[tuple[Job, dict[str, Any]]],
-        owned: set[Any],
+        owned: dict[Any, int],
         now: Any,
     ) -> list[JobEvent]:
-        rows = [(job, p) for job, p in progress if job.id in owned]
+        rows = [(job, p) for job, p in progress if owned.get(job.id) == job.attempt]
         if not rows:
             return []
         stmt = (

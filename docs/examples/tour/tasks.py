@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import sys
 
 from taskward.core import Exponential, Taskward
 
@@ -11,7 +12,9 @@ app = Taskward(os.environ.get("TASKWARD_DATABASE_URL", "sqlite:///.taskward/task
 
 @app.task(queue="emails", max_attempts=5, backoff=Exponential(base=2, cap=300))
 def send_welcome(address: str) -> str:
-    print(f"sending a welcome email to {address}", flush=True)
+    # One write per line: handlers run in several threads at once.
+    sys.stdout.write(f"sending a welcome email to {address}\n")
+    sys.stdout.flush()
     return f"welcome sent to {address}"
 
 

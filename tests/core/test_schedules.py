@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 
 import pytest
-import sqlalchemy as sa
 
 from taskward.core import FakeClock, JobSpec, JobState, Taskward, schema
 from taskward.core.errors import InvalidScheduleError, ScheduleNotFoundError, UnknownTaskError
 from taskward.core.testing import drain
-
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def at(minute: int, second: int = 0) -> datetime:
-    return T0.replace(minute=minute, second=second)
-
-
-def fired(app: Taskward) -> list[str]:
-    """The fire times of every job the schedules enqueued, in insertion order."""
-    with app.connect() as conn:
-        rows = conn.execute(sa.select(schema.jobs.c.meta).order_by(schema.jobs.c.id))
-        return [meta["fire_time"] for (meta,) in rows]
+from tests.core.schedule_support import at, fired
 
 
 def stamp(minute: int) -> str:

@@ -103,7 +103,12 @@ async def serve(worker: Worker) -> None:
     try:
         await worker.run(install_signals=True)
     finally:
+        # Blocked while swapping: removing asyncio's handler restores Python's default
+        # (KeyboardInterrupt) for an instant, and a signal landing then would be exit 130.
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        stop_signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        for sig in stop_signals:
             loop.remove_signal_handler(sig)
             signal.signal(sig, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)

@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from taskward.core import (
     FakeClock,
@@ -18,11 +17,7 @@ from taskward.core import (
     schema,
 )
 from taskward.core.testing import EventRecorder
-
-
-def _count(app: Taskward, table: sa.Table = schema.jobs) -> int:
-    with app.connect() as conn:
-        return int(conn.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+from tests.core.worker_support import count_rows
 
 
 def _claim(app: Taskward, queue: str = "default", limit: int = 10, worker: str = "w1"):
@@ -64,8 +59,8 @@ def test_bulk_enqueue_inserts_every_job_in_one_transaction(app: Taskward) -> Non
 
     jobs = add.enqueue_many([(i, i) for i in range(2000)])
     assert len({j.id for j in jobs}) == 2000
-    assert _count(app) == 2000
-    assert _count(app, schema.job_events) == 2000
+    assert count_rows(app) == 2000
+    assert count_rows(app, schema.job_events) == 2000
 
 
 def test_delayed_jobs_are_scheduled_until_staged(clocked_app: Taskward, clock: FakeClock) -> None:
@@ -147,8 +142,8 @@ def test_invalid_enqueues_name_the_field_and_write_nothing(app: Taskward) -> Non
     # a bad job in a batch rejects the whole batch
     with pytest.raises(InvalidJobError):
         work.enqueue_many([(1,), (object(),)])
-    assert _count(app) == 0
-    assert _count(app, schema.job_events) == 0
+    assert count_rows(app) == 0
+    assert count_rows(app, schema.job_events) == 0
 
 
 def test_unique_jobs_return_the_existing_job(app: Taskward) -> None:
@@ -160,7 +155,7 @@ def test_unique_jobs_return_the_existing_job(app: Taskward) -> None:
     other = sync_account.enqueue(8)
     assert again.id == first.id
     assert other.id != first.id
-    assert _count(app) == 2
+    assert count_rows(app) == 2
 
 
 def test_unique_key_is_freed_when_the_job_finishes(app: Taskward) -> None:
@@ -208,7 +203,7 @@ def test_concurrent_unique_enqueues_make_one_job(app: Taskward) -> None:
     for t in threads:
         t.join()
     assert len(set(ids)) == 1
-    assert _count(app) == 1
+    assert count_rows(app) == 1
 
 
 def test_enqueue_in_the_callers_transaction(app: Taskward) -> None:
@@ -221,7 +216,7 @@ def test_enqueue_in_the_callers_transaction(app: Taskward) -> None:
         trans = conn.begin()
         job = welcome.options(connection=conn).enqueue(1)
         trans.rollback()
-    assert _count(app) == 0
+    assert count_rows(app) == 0
     with app.engine.connect() as conn, conn.begin():
         job = welcome.options(connection=conn).enqueue(2)
         assert recorder.names(job.id) == []  # nothing emitted before commit

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from taskward.core import InvalidJobError, JobState, Taskward, schema
 from taskward.core.errors import DependencyCycleError, WorkflowNotFoundError
@@ -19,11 +18,7 @@ from taskward.core.workflows import (
     group,
     is_awaiting,
 )
-
-
-def count(app: Taskward, table: sa.Table = schema.jobs) -> int:
-    with app.connect() as conn:
-        return int(conn.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+from tests.core.worker_support import count_rows
 
 
 @pytest.fixture
@@ -163,7 +158,7 @@ def test_cycles_are_refused_before_anything_is_written(app: Taskward, ran: list[
     with pytest.raises(DependencyCycleError, match=r"cycle: .*(load → report|report → load)"):
         wf.enqueue(app)
     assert isinstance(DependencyCycleError("x", "y"), InvalidJobError)
-    assert count(app) == 0
+    assert count_rows(app) == 0
 
 
 def test_depending_on_finished_jobs_releases_or_cancels_at_once(
@@ -192,7 +187,7 @@ def test_bad_dependencies_are_refused_and_nothing_is_written(app: Taskward, ran:
         step.options(depends_on=[step.enqueue("a")], in_=5).enqueue("x")
     with pytest.raises(InvalidJobError, match="on_dependency_failure"):
         step.options(depends_on=[step.enqueue("b")], on_dependency_failure="ignore").enqueue("x")
-    assert count(app) == 2 and count(app, schema.job_dependencies) == 0
+    assert count_rows(app) == 2 and count_rows(app, schema.job_dependencies) == 0
 
 
 def test_cancelling_a_waiting_job_cancels_its_dependents(app: Taskward, ran: list[str]) -> None:
@@ -213,4 +208,4 @@ def test_dependencies_enqueued_in_a_rolled_back_transaction_never_existed(
 
     with pytest.raises(RuntimeError):
         enqueue_then_fail()
-    assert count(app) == 0 and count(app, schema.workflow_jobs) == 0
+    assert count_rows(app) == 0 and count_rows(app, schema.workflow_jobs) == 0

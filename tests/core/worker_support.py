@@ -8,7 +8,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from taskward.core import Job, JobState, Taskward, Worker
+import sqlalchemy as sa
+
+from taskward.core import Job, JobState, Taskward, Worker, schema
 
 FAST = {
     "poll_interval": 0.05,
@@ -74,3 +76,9 @@ def with_worker(
     asyncio.run(main())
     app.bus.flush()
     return worker
+
+
+def count_rows(app: Taskward, table: sa.Table = schema.jobs) -> int:
+    """How many rows ``table`` holds (jobs by default)."""
+    with app.connect() as conn:
+        return int(conn.scalar(sa.select(sa.func.count()).select_from(table)) or 0)

@@ -44,18 +44,24 @@ def test_new_jobs_and_their_events_are_written_in_order(app: Taskward, size: int
     assert stored.scheduled_at is not None and stored.scheduled_at.tzinfo is UTC
 
 
-def test_times_and_json_values_round_trip_exactly(app: Taskward) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_times_text_and_json_values_round_trip_exactly(app: Taskward, size: int) -> None:
     @app.task
     def work(payload: Any) -> None: ...
 
     at = datetime(2031, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
-    payload = {"nested": [1, 2.5, None, True, "\u2028 \\ \" ' \t"], "big": 10**20}
-    job = work.options(at=at, meta={"k": "v"}).enqueue(payload)
-    stored = app.get_job(job.id)
+    payload = {"nested": [1, 2.5, None, True, "\u2028 \\ \" ' \t\n"], "big": 10**20}
+    queue = "odd \\ queue\twith\nescapes\r"  # every character COPY's text format escapes
+    options = work.options(at=at, queue=queue, meta={"k": "v\\"}, timeout=1.5)
+    jobs = options.enqueue_many([(payload,)] * size)
+    stored = app.get_job(jobs[-1].id)
+    assert stored == jobs[-1]
     assert stored.state is JobState.SCHEDULED
     assert stored.scheduled_at == at
+    assert stored.queue == queue
     assert stored.args == [payload]
-    assert stored.meta == {"k": "v"}
+    assert stored.meta == {"k": "v\\"}
+    assert stored.timeout == 1.5
 
 
 def _finish(app: Taskward, events: list[JobEvent]) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 import sqlalchemy as sa
 
 from taskward.core import migrate, schema
+from taskward.core._gc import deferred_gc
 from taskward.core.bus import EventBus
 from taskward.core.clock import Clock, SystemClock
 from taskward.core.db import check_connection, create_engine, mask_url
@@ -145,13 +146,14 @@ class Taskward:
         taken returns the existing job instead of a new one.
         """
         specs = list(specs)
-        now = self.clock.now()
-        jobs = [build_job(s, self.policy_for(s.task), now) for s in specs]
-        jobs, dependencies = plan_dependencies(specs, jobs)
-        write = self._writer(connection, dependencies)
-        for hook in reversed(self.enqueue_hooks):
-            write = _bind_hook(hook, write)
-        return write(jobs)
+        with deferred_gc(len(specs)):
+            now = self.clock.now()
+            jobs = [build_job(s, self.policy_for(s.task), now) for s in specs]
+            jobs, dependencies = plan_dependencies(specs, jobs)
+            write = self._writer(connection, dependencies)
+            for hook in reversed(self.enqueue_hooks):
+                write = _bind_hook(hook, write)
+            return write(jobs)
 
     async def enqueue_many_async(self, specs: Iterable[JobSpec]) -> list[Job]:
         """``enqueue_many`` without blocking the event loop."""

@@ -204,7 +204,12 @@ sa.Index(
     postgresql_where=jobs.c.trace_id.isnot(None),
     sqlite_where=jobs.c.trace_id.isnot(None),
 )
-sa.Index("taskward_jobs_finished_idx", jobs.c.finished_at)
+sa.Index(
+    "taskward_jobs_finished_idx",
+    jobs.c.finished_at,
+    postgresql_where=jobs.c.finished_at.isnot(None),
+    sqlite_where=jobs.c.finished_at.isnot(None),
+)
 sa.Index("taskward_job_events_job_idx", job_events.c.job_id)
 sa.Index("taskward_job_logs_ts_idx", job_logs.c.ts)
 

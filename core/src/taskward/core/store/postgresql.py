@@ -10,7 +10,7 @@ to adapt in Python), these cut the client's CPU and the round trips several time
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.sql.dml import Insert
 
 from taskward.core._json import dumps
 from taskward.core.events import JobEvent
+from taskward.core.store import _copytext as copytext
 from taskward.core.store import _pgsql as q
 from taskward.core.store._rows import RowCodec
 from taskward.core.store.sql import SqlStore
@@ -34,18 +35,12 @@ NOTIFY = sa.select(sa.func.pg_notify(WAKEUP_CHANNEL, sa.bindparam("payload", typ
 COPY_FROM = 1000
 
 
-def _aware(value: datetime) -> datetime:
+def _iso(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: Taskward stores aware UTC times")
-    return value
+    return value.isoformat()
 
 
-def _iso(value: datetime) -> str:
-    return _aware(value).isoformat()
-
-
-#: Rows for COPY (text format: psycopg renders each value, the server parses JSON text).
-COPY_CODEC = RowCodec(uuid=lambda value: value, time=_aware)
 #: Rows inside one JSON document (ids and times as text, JSON values as they are).
 JSON_CODEC = RowCodec(uuid=str, time=_iso, json=lambda value: value)
 
@@ -58,8 +53,8 @@ class PostgresStore(SqlStore):
 
     def _insert_new(self, conn: sa.Connection, events: Sequence[JobEvent], wake: set[str]) -> None:
         if len(events) > COPY_FROM:
-            _copy(conn, q.COPY_JOBS, COPY_CODEC.jobs(e.job for e in events))
-            _copy(conn, q.COPY_EVENTS, COPY_CODEC.events(events))
+            _copy(conn, q.COPY_JOBS, copytext.job_lines(e.job for e in events))
+            _copy(conn, q.COPY_EVENTS, copytext.event_lines(events))
             self.notify(conn, wake)
         else:  # jobs, events and wake-ups in one round trip: what a single enqueue waits for
             params = {
@@ -71,7 +66,7 @@ class PostgresStore(SqlStore):
 
     def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
         if len(events) > COPY_FROM:
-            _copy(conn, q.COPY_EVENTS, COPY_CODEC.events(events))
+            _copy(conn, q.COPY_EVENTS, copytext.event_lines(events))
         else:
             conn.exec_driver_sql(q.INSERT_EVENTS, (dumps(JSON_CODEC.events(events)),))
 
@@ -110,15 +105,16 @@ class PostgresStore(SqlStore):
         conn.execute(NOTIFY, {"payload": f"{CANCEL_PREFIX}{job_id}"})
 
 
-def _copy(conn: sa.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    """``COPY ... FROM STDIN`` on the connection's transaction, errors as SQLAlchemy's."""
+def _copy(conn: sa.Connection, sql: str, lines: Iterator[str]) -> None:
+    """``COPY ... FROM STDIN`` of text-format ``lines`` on the connection's transaction,
+    errors as SQLAlchemy's."""
     dbapi = conn.dialect.loaded_dbapi
     raw, driver = conn.connection.dbapi_connection, conn.connection.driver_connection
     assert driver is not None
     try:
         with driver.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
+            for chunk in copytext.chunks(lines):
+                copy.write(chunk)
     except dbapi.Error as exc:
         lost = conn.dialect.is_disconnect(exc, raw, None)
         if lost:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 
@@ -10,7 +11,7 @@ from taskward.core._ids import uuid7
 
 def test_ids_are_valid_increasing_uuid7() -> None:
     ids = [uuid7() for _ in range(5000)]  # more than one pool of random bytes
-    assert all(a < b for a, b in zip(ids, ids[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(ids))
     assert {i.version for i in ids} == {7}
     assert {i.variant for i in ids} == {uuid.RFC_4122}
     assert all(uuid.UUID(str(i)) == i and hash(uuid.UUID(i.hex)) == hash(i) for i in ids)

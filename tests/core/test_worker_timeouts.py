@@ -157,7 +157,8 @@ def test_a_running_async_job_is_cancelled(app: Taskward) -> None:
     assert event["data"]["reason"] == "cancelled while running"
 
 
-def test_a_running_sync_job_sees_the_cancel_and_ends_cancelled(app: Taskward) -> None:
+@pytest.mark.parametrize("how", ["polls cancelled", "waits on cancel_requested"])
+def test_a_running_sync_job_sees_the_cancel_and_ends_cancelled(app: Taskward, how: str) -> None:
     started = threading.Event()
     seen: list[bool] = []
 
@@ -165,6 +166,8 @@ def test_a_running_sync_job_sees_the_cancel_and_ends_cancelled(app: Taskward) ->
     def cooperative() -> str:
         ctx = current_attempt()
         started.set()
+        if how == "waits on cancel_requested":
+            assert ctx.cancel_requested.wait(30)
         for _ in range(1000):
             if ctx.cancelled:
                 break

@@ -356,6 +356,19 @@ class SqlStore:
             conn, sa.and_(J.c.state == "executing", J.c.attempted_by.not_in(alive))
         )
 
+    def executing_by(
+        self, conn: sa.Connection, worker_id: str, claimed_before: datetime
+    ) -> list[Job]:
+        """Jobs executing under ``worker_id`` whose claim is older than ``claimed_before``."""
+        return self.jobs_where(
+            conn,
+            sa.and_(
+                J.c.state == "executing",
+                J.c.attempted_by == worker_id,
+                J.c.attempted_at < claimed_before,
+            ),
+        )
+
     def delete_workers(self, conn: sa.Connection, worker_ids: Sequence[str]) -> None:
         if worker_ids:
             conn.execute(W.delete().where(W.c.id.in_(worker_ids)))

@@ -55,6 +55,7 @@ class Completer:
         self._db = run_in_db
         self._emit = emit
         self._pending: list[Settlement] = []
+        self._writing: list[Settlement] = []
         self._progress: dict[Any, tuple[Job, dict[str, Any]]] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -69,6 +70,10 @@ class Completer:
         self._pending.append(Settlement(job, outcome))
         self._idle.clear()
         self._wake.set()
+
+    def unsettled(self) -> set[Any]:
+        """Ids of the jobs handed in and not yet written (their rows still say executing)."""
+        return {s.job.id for s in self._pending} | {s.job.id for s in self._writing}
 
     def progress(self, job: Job, progress: dict[str, Any]) -> None:
         self._progress[job.id] = (job, progress)
@@ -100,6 +105,7 @@ class Completer:
                 continue
             batch, self._pending = self._pending, []
             progress, self._progress = self._progress, {}
+            self._writing = batch
             try:
                 events = await self._db(self._write, batch, list(progress.values()))
             except Exception as exc:
@@ -110,6 +116,7 @@ class Completer:
                     delay,
                 )
                 self._pending[:0] = batch
+                self._writing = []
                 for key, value in progress.items():
                     self._progress.setdefault(key, value)
                 await asyncio.sleep(delay)
@@ -117,6 +124,7 @@ class Completer:
                 self._wake.set()
                 continue
             delay = 0.1
+            self._writing = []
             self._emit(events)
             self._wake.set()
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from taskward.core.events import JobEvent
+from taskward.core.job import Job
 from taskward.core.worker.loops import Loop
 from taskward.core.worker.transitions import rescued
 
@@ -60,6 +61,7 @@ class Maintenance:
             Loop("stage", w.stage_interval, stage),
             Loop("rescue", w.heartbeat_interval, rescue, leader_only=True),
             Loop("cancel-check", w.cancel_check_interval, self.check_cancellations),
+            Loop("stranded-check", w.heartbeat_interval, self.release_stranded),
             *self.app.maintenance_loops(w),  # schedules, limits: see Taskward.maintenance_loops
         ]
 
@@ -119,6 +121,33 @@ class Maintenance:
             log.warning("rescued %d jobs from dead workers", len(events))
         self.app.emit(events)
         return events
+
+    async def release_stranded(self) -> None:
+        """Hand back jobs the database says this worker runs but it never received.
+
+        A claim whose commit succeeded but whose reply was lost leaves such jobs;
+        this worker's heartbeat would keep the rescuer off them for ever. Only jobs
+        claimed a heartbeat interval ago or earlier, and before any claim still in
+        flight, are looked at; running and not-yet-settled ones are this worker's own.
+        """
+        w = self.worker
+        completer = w.completer
+        now = self.app.clock.now()
+        cutoff = w.claims.received_before(now - timedelta(seconds=w.heartbeat_interval))
+        executing = await w.db(self._executing_here, cutoff)
+        known = w.running_job_ids | completer.unsettled()
+        stranded = [job for job in executing if job.id not in known]
+        if stranded:
+            log.warning(
+                "handing back %d jobs claimed for this worker that it never received",
+                len(stranded),
+            )
+        for job in stranded:  # the completer's hand-back is fenced by worker and attempt
+            completer.settle(job, None)
+
+    def _executing_here(self, claimed_before: datetime) -> list[Job]:
+        with self.app.connect() as conn:
+            return self.app.store.executing_by(conn, self.worker.id, claimed_before)
 
     async def check_cancellations(self) -> None:
         """Stop running jobs whose cancel was requested (the fallback to NOTIFY)."""

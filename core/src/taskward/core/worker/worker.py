@@ -32,6 +32,7 @@ from taskward.core.events import (
 )
 from taskward.core.job import Job
 from taskward.core.limits.autoscale import Autoscale, Autoscaler
+from taskward.core.worker.claims import ClaimLedger
 from taskward.core.worker.completer import Completer
 from taskward.core.worker.context import AttemptContext
 from taskward.core.worker.executor import Executor, Middleware, unknown_task
@@ -97,6 +98,7 @@ class Worker:
         #: Queues whose concurrency follows their backlog (``autoscale={queue: Autoscale}``).
         self.autoscaler = Autoscaler(self, autoscale) if autoscale else None
         self._attempts: dict[uuid.UUID, tuple[AttemptContext, asyncio.Task[None]]] = {}
+        self.claims = ClaimLedger(app.clock)
         self._stop_requested: asyncio.Event | None = None
         self._stopping: asyncio.Event | None = None  # stop claiming
         self._closed: asyncio.Event | None = None  # running jobs settled: stop maintenance
@@ -236,8 +238,8 @@ class Worker:
                 if not started and not staged:
                     break
                 self.app.emit(started)
-                tasks = [self._spawn(self.runners[s.job.queue], s) for s in started]
-                await asyncio.gather(*tasks)
+                spawned = [self._spawn(self.runners[s.job.queue], s) for s in started]
+                await asyncio.gather(*[t for t in spawned if t is not None])
                 assert self._completer is not None
                 await self._completer.flush()
         finally:
@@ -282,29 +284,30 @@ class Worker:
             free = runner.limit - runner.running
             if free > 0 and runner.name not in self.paused:
                 want = min(free, self.claim_batch)
-                try:
-                    started = await self.db(self._claim, runner.name, want)
-                except Exception as exc:
-                    log.warning(
-                        "claim on queue %s failed (%s); retrying in %.1fs",
-                        runner.name,
-                        _reason(exc),
-                        delay,
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
-                    continue
-                delay = 0.1
-                if self._stopping.is_set():  # claimed while shutting down: hand straight back
-                    for s in started:
-                        self._completer_or_fail().settle(s.job, None)
-                    break
-                if started:
-                    self.app.emit(started)
-                    for s in started:
-                        self._spawn(runner, s)
-                    if len(started) == want:
+                with self.claims.claiming():
+                    try:
+                        started = await self.db(self._claim, runner.name, want)
+                    except Exception as exc:
+                        log.warning(
+                            "claim on queue %s failed (%s); retrying in %.1fs",
+                            runner.name,
+                            _reason(exc),
+                            delay,
+                        )
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, 5.0)
                         continue
+                    delay = 0.1
+                    if self._stopping.is_set():  # claimed while shutting down: hand back
+                        for s in started:
+                            self.completer.settle(s.job, None)
+                        break
+                    if started:
+                        self.app.emit(started)
+                        for s in started:
+                            self._spawn(runner, s)
+                if len(started) == want:
+                    continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(runner.wake.wait(), self._idle_wait(runner.name))
 
@@ -313,27 +316,25 @@ class Worker:
         hint = self.app.limits.retry_after(queue)
         return self.poll_interval if hint is None else min(self.poll_interval, max(hint, 0.005))
 
-    def _spawn(self, runner: QueueRunner, started: JobStarted) -> asyncio.Task[None]:
+    def _spawn(self, runner: QueueRunner, started: JobStarted) -> asyncio.Task[None] | None:
+        """Start the attempt; a job of a task this worker does not know is failed at once
+        (and settled in this same step, so it is never unaccounted for)."""
         job = started.job
         task = self.app.tasks.get(job.task)
-        runner.running += 1
         if task is None:
-            coro = self._unknown_task(runner, started)
-        else:
-            ctx = AttemptContext(
-                job=job,
-                task=task,
-                worker_id=self.id,
-                report_progress=self._report_progress,
-            )
-            coro = self._attempt(runner, ctx)
-        t = asyncio.create_task(coro)
-        if task is not None:
-            self._attempts[job.id] = (ctx, t)
+            outcome = unknown_task(job, list(self.app.tasks), self.app.clock.now())
+            self.completer.settle(job, outcome)
+            return None
+        runner.running += 1
+        ctx = AttemptContext(
+            job=job, task=task, worker_id=self.id, report_progress=self._report_progress
+        )
+        t = asyncio.create_task(self._attempt(runner, ctx))
+        self._attempts[job.id] = (ctx, t)
         return t
 
     async def _attempt(self, runner: QueueRunner, ctx: AttemptContext) -> None:
-        completer, executor = self._completer_or_fail(), self._executor
+        completer, executor = self.completer, self._executor
         assert executor is not None
         try:
             try:
@@ -351,16 +352,9 @@ class Worker:
             runner.running -= 1
             runner.wake.set()
 
-    async def _unknown_task(self, runner: QueueRunner, started: JobStarted) -> None:
-        """A job for a task this worker does not know: failed, retried while attempts remain."""
-        outcome = unknown_task(started.job, list(self.app.tasks), self.app.clock.now())
-        self._completer_or_fail().settle(started.job, outcome)
-        runner.running -= 1
-        runner.wake.set()
-
     def _report_progress(self, job: Job, progress: dict[str, Any]) -> None:
         """Hand progress to the completer on the loop (sync handlers call from a thread)."""
-        completer = self._completer_or_fail()
+        completer = self.completer
         try:
             on_loop = asyncio.get_running_loop() is self._loop
         except RuntimeError:
@@ -386,7 +380,9 @@ class Worker:
             ]
         )
 
-    def _completer_or_fail(self) -> Completer:
+    @property
+    def completer(self) -> Completer:
+        """The settlement batcher (exists once started)."""
         assert self._completer is not None
         return self._completer
 

@@ -21,6 +21,7 @@ from typing import Any
 from taskward.core._json import dumps
 from taskward.core.events import JobEvent
 from taskward.core.job import Job
+from taskward.core.store._rows import aware_iso, once_each
 
 NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -56,21 +57,8 @@ def number(value: float | None) -> str:
 
 def _times() -> Callable[[datetime | None], str]:
     """ISO 8601 text of aware datetimes, each distinct object converted once per batch."""
-    seen: dict[int, tuple[datetime, str]] = {}
-
-    def time(value: datetime | None) -> str:
-        if value is None:
-            return NULL
-        hit = seen.get(id(value))
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: Taskward stores aware UTC times")
-        converted = value.isoformat()
-        seen[id(value)] = (value, converted)
-        return converted
-
-    return time
+    iso = once_each(aware_iso)
+    return lambda value: NULL if value is None else iso(value)
 
 
 def job_lines(jobs: Iterable[Job]) -> Iterator[str]:

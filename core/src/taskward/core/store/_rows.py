@@ -88,7 +88,7 @@ class RowCodec:
 
     def jobs(self, jobs: Iterable[Job]) -> list[tuple[Any, ...]]:
         """Rows of :data:`INSERT_COLUMNS`."""
-        uid, time, json = self.uuid, _once_each(self.time), self.json
+        uid, time, json = self.uuid, once_each(self.time), self.json
         return [
             (
                 uid(job.id),
@@ -115,7 +115,7 @@ class RowCodec:
 
     def updates(self, jobs: Iterable[Job]) -> list[tuple[Any, ...]]:
         """Rows of :data:`UPDATE_COLUMNS`, then the id."""
-        uid, time, json = self.uuid, _once_each(self.time), self.json
+        uid, time, json = self.uuid, once_each(self.time), self.json
         return [
             (
                 job.state,
@@ -136,7 +136,7 @@ class RowCodec:
 
     def events(self, events: Iterable[JobEvent]) -> list[tuple[Any, ...]]:
         """Rows of :data:`EVENT_COLUMNS`."""
-        uid, time, json = self.uuid, _once_each(self.time), self.json
+        uid, time, json = self.uuid, once_each(self.time), self.json
         return [
             (
                 uid(e.job.id),
@@ -152,7 +152,7 @@ class RowCodec:
         ]
 
 
-def _once_each(convert: Callable[[datetime], Any]) -> Callable[[datetime | None], Any]:
+def once_each(convert: Callable[[datetime], Any]) -> Callable[[datetime | None], Any]:
     """``convert``, remembering its answer for each datetime object it has seen."""
     seen: dict[int, tuple[datetime, Any]] = {}
 
@@ -167,3 +167,10 @@ def _once_each(convert: Callable[[datetime], Any]) -> Callable[[datetime | None]
         return converted
 
     return time
+
+
+def aware_iso(value: datetime) -> str:
+    """ISO 8601 text of an aware datetime; a naive one is refused, never guessed at."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: Taskward stores aware UTC times")
+    return value.isoformat()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +21,7 @@ from taskward.core._json import dumps
 from taskward.core.events import JobEvent
 from taskward.core.store import _copytext as copytext
 from taskward.core.store import _pgsql as q
-from taskward.core.store._rows import RowCodec
+from taskward.core.store._rows import RowCodec, aware_iso
 from taskward.core.store.sql import SqlStore
 
 WAKEUP_CHANNEL = q.WAKEUP_CHANNEL
@@ -35,14 +34,8 @@ NOTIFY = sa.select(sa.func.pg_notify(WAKEUP_CHANNEL, sa.bindparam("payload", typ
 COPY_FROM = 1000
 
 
-def _iso(value: datetime) -> str:
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: Taskward stores aware UTC times")
-    return value.isoformat()
-
-
 #: Rows inside one JSON document (ids and times as text, JSON values as they are).
-JSON_CODEC = RowCodec(uuid=str, time=_iso, json=lambda value: value)
+JSON_CODEC = RowCodec(uuid=str, time=aware_iso, json=lambda value: value)
 
 
 class PostgresStore(SqlStore):

@@ -62,6 +62,7 @@ class Completer:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._last_error: str | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="taskward-completer")
@@ -86,8 +87,28 @@ class Completer:
             self._wake.set()
             await self._idle.wait()
 
-    async def close(self) -> None:
-        await self.flush()
+    async def close(self, within: float | None = None) -> None:
+        """Write everything handed in, then stop.
+
+        Past ``within`` seconds (the database unreachable) give up rather than hang
+        the shutdown: the unwritten jobs stay executing under this worker in the
+        database, and the rescuer hands them back once its heartbeat has stopped.
+        """
+        try:
+            await asyncio.wait_for(self.flush(), within)
+        except TimeoutError:
+            unwritten = self.unsettled() | set(self._progress)
+            log.error(
+                "could not settle %d jobs within %.0fs (%s); they will be rescued and run "
+                "again once this worker's heartbeat has stopped",
+                len(unwritten),
+                within,
+                self._last_error or "no reply",
+            )
+            if self._task is not None:
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
+            return
         self._closing = True
         self._wake.set()
         if self._task is not None:
@@ -109,10 +130,11 @@ class Completer:
             try:
                 events = await self._db(self._write, batch, list(progress.values()))
             except Exception as exc:
+                self._last_error = _short(exc)
                 log.warning(
                     "could not settle %d jobs (%s); retrying in %.1fs",
                     len(batch),
-                    _short(exc),
+                    self._last_error,
                     delay,
                 )
                 self._pending[:0] = batch

@@ -58,6 +58,10 @@ class QueueRunner:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+#: Seconds a shutdown waits at least for its outcomes to be written.
+MIN_SETTLE_WAIT = 5.0
+
+
 class Worker:
     """Runs jobs from ``queues`` until stopped. See ``Taskward.worker``."""
 
@@ -192,7 +196,11 @@ class Worker:
         )
 
     async def shutdown(self, grace: float | None = None) -> None:
-        """Stop claiming, let running jobs finish for ``grace`` seconds, hand back the rest."""
+        """Stop claiming, let running jobs finish for ``grace`` seconds, hand back the rest.
+
+        Writing the outcomes gets as long again (at least ``MIN_SETTLE_WAIT``): with
+        the database gone, the worker exits and the rescuer settles it later.
+        """
         assert self._stopping is not None
         assert self._closed is not None
         assert self._completer is not None
@@ -210,7 +218,7 @@ class Worker:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
-        await self._completer.close()
+        await self._completer.close(within=max(grace, MIN_SETTLE_WAIT))
         self._closed.set()
         for task in self._tasks:
             task.cancel()

@@ -21,6 +21,7 @@ from taskward.core.db import create_engine
 from tests.core.worker_support import fast, wait_for_states
 
 pytestmark = pytest.mark.postgresql_only
+TERMINATE = sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d")
 
 
 def _outage(admin: sa.Engine, url: str, *, on: bool) -> None:
@@ -28,10 +29,7 @@ def _outage(admin: sa.Engine, url: str, *, on: bool) -> None:
     with admin.connect() as conn:
         conn.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(not on).lower()}'))
         if on:
-            conn.execute(
-                sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"),
-                {"d": name},
-            )
+            conn.execute(TERMINATE, {"d": name})
 
 
 def test_shutdown_during_an_outage_gives_up_on_settling_and_the_job_is_rescued_later(

@@ -18,6 +18,9 @@ all on, against all off, in the same run, ``ROUNDS`` times interleaved.
 * ``..._sampled_10pct_pct``: both again with the SDK sampling 10% of traces, and
   ``..._without_sdk_pct`` with no SDK configured (spans through the API are
   non-recording): Taskward's own share of the cost.
+* ``instrumentation_sdk_floor_us`` (and ``_pct`` of a job): the OTel SDK's own CPU
+  per recorded attempt span, the API calls Taskward makes for one attempt in a tight
+  loop: the part of the ``on`` overhead no change in Taskward can remove.
 
 ``metrics_scrape_ms``: the median time of an HTTP ``GET /metrics`` on an app
 with 10 queues and 50 tasks, every task having run jobs of every outcome, and
@@ -35,12 +38,15 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.trace import NoOpTracerProvider
+from opentelemetry.trace import NoOpTracerProvider, SpanContext, SpanKind, TraceFlags
 
 from bench.databases import Databases
 from bench.results import record
@@ -49,7 +55,13 @@ from bench.throughput import JOBS, measure
 from taskward.core import AttemptContext, Cancel, Job, JobSpec, JobState, Taskward
 from taskward.core._ids import uuid7
 from taskward.core.events import Event, JobCompleted, JobStarted, QueueClaimed
-from taskward.core.instrumentation import InstrumentationConfig, MetricsConfig, instrument
+from taskward.core.instrumentation import (
+    InstrumentationConfig,
+    MetricsConfig,
+    TracingConfig,
+    instrument,
+)
+from taskward.core.instrumentation.tracing import NEW_TRACE, Tracing, attempt_attributes
 from taskward.core.outcomes import Outcome
 from taskward.core.task import EnqueueOptions
 from taskward.core.testing import drain
@@ -69,10 +81,18 @@ class Discard(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
-def _instrument(app: Taskward, mode: str) -> Callable[[], None]:
-    """Every signal on, spans as ``mode`` says; returns what undoes it."""
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What ``_instrument`` turned on: ``flush`` waits for its threads' backlog."""
+
+    flush: Callable[[], None]
+    close: Callable[[], None]
+
+
+def _instrument(app: Taskward, mode: str) -> Signals:
+    """Every signal on, spans as ``mode`` says."""
     if mode == "off":
-        return lambda: None
+        return Signals(flush=lambda: None, close=lambda: None)
     provider: TracerProvider | NoOpTracerProvider = NoOpTracerProvider()
     if mode != "on_without_sdk":
         ratio = 0.1 if mode == "on_sampled_10pct" else 1.0
@@ -80,12 +100,17 @@ def _instrument(app: Taskward, mode: str) -> Callable[[], None]:
         provider.add_span_processor(BatchSpanProcessor(Discard()))
     inst = instrument(app, tracer_provider=provider)
 
+    def flush() -> None:
+        inst.flush()
+        if isinstance(provider, TracerProvider):
+            provider.force_flush()
+
     def close() -> None:
         inst.close()
         if isinstance(provider, TracerProvider):
             provider.shutdown()
 
-    return close
+    return Signals(flush=flush, close=close)
 
 
 def instrumented_app(url: str, mode: str = "on") -> Taskward:
@@ -135,6 +160,10 @@ def run(dbs: Databases) -> None:
     own = own_us_per_attempt(dbs.fresh())
     record("instrumentation_own_us", dbs.dialect, own, "us")
     record("instrumentation_own_pct", dbs.dialect, 100 * own / (c["off"] * 1e6), "%")
+    floor = sdk_floor_us(dbs.fresh())
+    record("instrumentation_sdk_floor_us", dbs.dialect, floor, "us")
+    floor_pct = _lost(c["off"], c["off"] + floor / 1e6)
+    record("instrumentation_sdk_floor_pct", dbs.dialect, floor_pct, "%")
     record("metrics_scrape_ms", dbs.dialect, scrape_ms(dbs.fresh()), "ms")
     worst = scrape_ms(dbs.fresh(), every_queue=True)
     record("metrics_scrape_worst_case_ms", dbs.dialect, worst, "ms")
@@ -148,14 +177,19 @@ def _lost(cpu_off: float, cpu_on: float) -> float:
 def cpu_per_job(url: str, mode: str, jobs: int = JOBS) -> float:
     """CPU seconds of this process per job while a worker in it runs ``jobs`` no-op jobs.
 
-    The jobs are enqueued by another (plain) app first, as a web app would: the
-    worker's process pays only for running them.
+    The jobs are enqueued first by another app, instrumented alike, as a web app
+    would: they carry its ``traceparent``, so each attempt span gets its link, and
+    the worker's process pays only for running them. The clock stops once the
+    signals' threads have also caught up (bus subscribers, span processor).
     """
     producer = make_app(url)
+    signals = _instrument(producer, mode)
     producer.enqueue_many([JobSpec(NOOP_ASYNC, (n,)) for n in range(jobs)])
+    signals.flush()  # its threads must not run on into the measurement
+    signals.close()
     producer.close()
     app = make_app(url)
-    close = _instrument(app, mode)
+    signals = _instrument(app, mode)
     try:
         done, seen = threading.Event(), [0]
 
@@ -171,6 +205,7 @@ def cpu_per_job(url: str, mode: str, jobs: int = JOBS) -> float:
             began = time.process_time()
             await worker.start()
             finished = await asyncio.to_thread(done.wait, 300)
+            signals.flush()
             took = time.process_time() - began
             if not finished:
                 raise RuntimeError(f"only {seen[0]} of {jobs} jobs completed in 300 s")
@@ -179,7 +214,7 @@ def cpu_per_job(url: str, mode: str, jobs: int = JOBS) -> float:
 
         return asyncio.run(main()) / jobs
     finally:
-        close()
+        signals.close()
         app.close()
 
 
@@ -220,6 +255,45 @@ def own_us_per_attempt(url: str, attempts: int = 20_000) -> float:
         return (time.process_time() - began) / attempts * 1e6
     finally:
         inst.close()
+        app.close()
+
+
+def sdk_floor_us(url: str, spans: int = 20_000) -> float:
+    """Microseconds of CPU the OTel SDK itself takes per recorded attempt span.
+
+    Only the calls Taskward makes for one attempt, with the attributes and link it
+    gives: start, attach/detach, outcome, end into a ``BatchSpanProcessor`` (exporting
+    nowhere, flushed). Taskward's own share is the rest of the ``on`` mode's cost.
+    """
+    app = make_app(url)
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Discard()))
+    tracing = Tracing(app, TracingConfig(), provider)
+    try:
+        now = datetime.now(UTC)
+        job = Job(
+            id=uuid7(), queue=QUEUE, task=NOOP_ASYNC, state=JobState.EXECUTING, attempt=1,
+            inserted_at=now, scheduled_at=now, attempted_at=now,
+        )  # fmt: skip
+        ctx = AttemptContext(job=job, task=app.tasks[NOOP_ASYNC], worker_id="bench")
+        shared, own = tracing.task_attributes(ctx), attempt_attributes(ctx)
+        start = functools.partial(tracing.tracer.start_span, f"process {QUEUE}", NEW_TRACE)
+        link = SpanContext(uuid7().int, 1, is_remote=True, trace_flags=TraceFlags(1))
+        best = float("inf")
+        for _ in range(ROUNDS):
+            began = time.process_time()
+            for _ in range(spans):
+                span = start(SpanKind.CONSUMER, shared)
+                span.set_attributes(own)
+                span.add_link(link)
+                otel_context.detach(otel_context.attach(trace.set_span_in_context(span)))
+                span.set_attribute("taskward.job.outcome", "completed")
+                span.end()
+            provider.force_flush()
+            best = min(best, time.process_time() - began)
+        return best / spans * 1e6
+    finally:
+        provider.shutdown()
         app.close()
 
 

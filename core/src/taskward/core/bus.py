@@ -1,9 +1,10 @@
 """Delivery of lifecycle events to subscribers that can never break or slow a job.
 
-Every subscriber gets its own bounded queue and thread. Emitting is a
-non-blocking ``put`` of a whole batch; a subscriber that raises has the error
-counted and logged, and one that blocks fills its own queue, after which its
-new events are dropped and counted. The worker never waits on a subscriber.
+Every subscriber gets its own queue and thread. Emitting is a non-blocking
+``put`` of a whole batch; a subscriber that raises has the error counted and
+logged, and one that blocks holds at most ``max_batches`` unhandled batches,
+after which its new events are dropped and counted. The worker never waits
+on a subscriber.
 """
 
 from __future__ import annotations
@@ -36,16 +37,19 @@ class Subscription:
     name: str
     handler: Handler
     kinds: tuple[type[Event], ...] | None
-    queue: queue.Queue[Sequence[Event] | None]
+    #: Batches accepted but not yet handled, past which new ones are dropped.
+    max_batches: int
+    queue: queue.SimpleQueue[Sequence[Event] | None] = field(default_factory=queue.SimpleQueue)
     stats: SubscriberStats = field(default_factory=SubscriberStats)
     thread: threading.Thread | None = None
-    #: Seconds to let events pile up after each batch (see ``EventBus.subscribe``).
+    #: Seconds to let events pile up after each wake-up (see ``EventBus.subscribe``).
     linger: float = 0.0
-    #: Batches accepted and batches done with (handled or dropped), for ``flush``.
+    #: Batches accepted and batches handled, for ``flush`` and the ``max_batches`` bound.
     offered: int = 0
     finished: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     idle: threading.Condition = field(init=False)
+    last_logged: float = field(default=-10.0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.idle = threading.Condition(self.lock)
@@ -56,36 +60,48 @@ class Subscription:
             if not events:
                 return
         with self.lock:
-            self.offered += 1
-        try:
-            self.queue.put_nowait(events)
-        except queue.Full:
-            with self.lock:
-                self.finished += 1
+            if self.offered - self.finished >= self.max_batches:
                 self.stats.dropped += len(events)
-                self.idle.notify_all()
+                return
+            self.offered += 1
+        self.queue.put(events)
 
     def run(self) -> None:
-        last_logged = 0.0
+        """Handle everything queued at each wake-up, then linger: however many batches
+        arrive meanwhile, a lingering subscriber wakes at most ``1 / linger`` times a
+        second and never falls behind."""
         while True:
-            batch = self.queue.get()
-            if batch is None:
-                return
-            for event in batch:
-                try:
-                    self.handler(event)
-                    self.stats.delivered += 1
-                except Exception:
-                    self.stats.errors += 1
-                    now = time.monotonic()
-                    if now - last_logged > 10:
-                        last_logged = now
-                        log.exception("event subscriber %r failed on %s", self.name, event.name)
-            with self.lock:
-                self.finished += 1
-                self.idle.notify_all()
+            batches = self._take_all()
+            for batch in batches:
+                if batch is None:
+                    return
+                self._deliver(batch)
+                with self.lock:
+                    self.finished += 1
+                    self.idle.notify_all()
             if self.linger:
                 time.sleep(self.linger)
+
+    def _take_all(self) -> list[Sequence[Event] | None]:
+        """Wait for a batch; return it with every batch queued behind it."""
+        batches = [self.queue.get()]
+        while True:
+            try:
+                batches.append(self.queue.get_nowait())
+            except queue.Empty:
+                return batches
+
+    def _deliver(self, batch: Sequence[Event]) -> None:
+        for event in batch:
+            try:
+                self.handler(event)
+                self.stats.delivered += 1
+            except Exception:
+                self.stats.errors += 1
+                now = time.monotonic()
+                if now - self.last_logged > 10:
+                    self.last_logged = now
+                    log.exception("event subscriber %r failed on %s", self.name, event.name)
 
 
 class EventBus:
@@ -106,16 +122,16 @@ class EventBus:
     ) -> Subscription:
         """Deliver events (optionally only of ``kinds``) to ``handler`` on its own thread.
 
-        ``linger`` (seconds): after each batch the subscriber waits this long, so on a
-        busy spine it wakes a few times a second for many batches instead of once per
-        batch (each wake-up costs the worker a thread switch). Events arrive up to
-        ``linger`` late: fine for metrics, not for a live feed.
+        ``linger`` (seconds): after handling everything queued the subscriber waits this
+        long, so on a busy spine it wakes a few times a second for many batches instead
+        of once per batch (each wake-up costs the worker a thread switch). Events arrive
+        up to ``linger`` late: fine for metrics, not for a live feed.
         """
         sub = Subscription(
             name=name or str(getattr(handler, "__qualname__", repr(handler))),
             handler=handler,
             kinds=tuple(kinds) if kinds is not None else None,
-            queue=queue.Queue(maxsize=max_batches),
+            max_batches=max_batches,
             linger=linger,
         )
         sub.thread = threading.Thread(target=sub.run, name=f"taskward-sub-{sub.name}", daemon=True)
@@ -125,12 +141,11 @@ class EventBus:
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
+        """Stop delivering to ``sub``; its thread ends after what it was given (a stuck
+        one is never waited for: its daemon thread is left behind)."""
         with self._lock:
             self._subs = [s for s in self._subs if s is not sub]
-        try:
-            sub.queue.put_nowait(None)
-        except queue.Full:  # stuck: never wait for it, leave its daemon thread behind
-            log.warning("event subscriber %r is stuck; abandoning it", sub.name)
+        sub.queue.put(None)
 
     def emit(self, events: Sequence[Event]) -> None:
         """Hand a batch of committed events to every subscriber; never blocks."""

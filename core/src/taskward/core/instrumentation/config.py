@@ -17,8 +17,10 @@ DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900,
 WAIT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 FAST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 #: Seconds the signals' threads (bus subscribers, log writer) let work pile up after each
-#: batch: a busy worker then pays a thread switch a few times a second, not per batch.
-LINGER = 0.05
+#: wake-up: a busy worker then pays a thread switch at most 100 times a second, not per
+#: batch. Short, so the events waiting die young (held past the GC's youngest generation,
+#: every one of them would be scanned again by its next).
+LINGER = 0.01
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

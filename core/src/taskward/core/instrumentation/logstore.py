@@ -2,7 +2,7 @@
 
 Each attempt's rows are handed over at attempt end (in a ``finally``: also on
 failure, timeout, cancellation and shutdown) without blocking the job; a
-writer thread inserts everything handed over meanwhile (it lingers 50 ms
+writer thread inserts everything handed over meanwhile (it lingers ``LINGER``
 between writes, so a busy worker's attempts share INSERTs) in one bulk INSERT. If
 the database is slow or down, waiting rows are capped and the excess dropped
 and counted: the job never waits for its logs.

@@ -18,8 +18,9 @@ unless an upstream context is active, which then passes through unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import Token
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
@@ -28,6 +29,7 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode,
 
 from taskward.core import __version__
 from taskward.core.events import Event, MaintenanceRan
+from taskward.core.instrumentation import traceparent
 from taskward.core.instrumentation.config import TracingConfig
 from taskward.core.instrumentation.guard import Guard
 from taskward.core.job import Job
@@ -44,7 +46,7 @@ SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
 SYSTEM = "taskward"
 Insert = Callable[[Sequence[Job]], list[Job]]
 MAINTENANCE_SPANS = ("stage", "rescue")
-_NEW_TRACE = trace.set_span_in_context(trace.INVALID_SPAN, otel_context.Context())
+NEW_TRACE = trace.set_span_in_context(trace.INVALID_SPAN, otel_context.Context())
 
 
 class Tracing:
@@ -63,6 +65,8 @@ class Tracing:
         self._server = url.host if url.get_backend_name() == "postgresql" else None
         self._producer_guard = Guard("tracing of an enqueue")
         self._consumer_guard = Guard("tracing of an attempt")
+        #: Span attributes per (queue, task name, handler): bounded by the task registry.
+        self._by_task: dict[tuple[str, str, Callable[..., Any]], Mapping[str, Any]] = {}
 
     # -- producer ----------------------------------------------------------------
     def enqueue_hook(self, jobs: Sequence[Job], insert: Insert) -> list[Job]:
@@ -131,7 +135,7 @@ class Tracing:
         if not self.child and self._without_sdk() and "baggage" not in ctx.job.meta:
             return await call_next()  # the span would be an invalid root: nothing to carry
         try:
-            span, token = self._start_process(ctx.job, ctx)
+            span, token = self._start_process(ctx)
         except Exception:
             self._consumer_guard.failed()
             return await call_next()
@@ -152,32 +156,56 @@ class Tracing:
         return isinstance(provider, trace.NoOpTracerProvider | trace.ProxyTracerProvider)
 
     def _start_process(
-        self, job: Job, ctx: AttemptContext
+        self, ctx: AttemptContext
     ) -> tuple[trace.Span, Token[otel_context.Context] | None]:
         """Start the attempt's span and make it current (the token to detach, if any).
 
-        The enqueue context is parsed only when something needs it: child mode (the
-        parent), baggage to carry into the handler, or a recording span in link mode
-        (its links, added once the sampler said yes). A span that neither records nor
+        The sampler sees the attributes that are the same for every attempt of a task
+        (semconv's sampling-relevant ones among them); the per-attempt ones are built
+        only for a recording span, as is the enqueue link (parsed from the job's
+        ``traceparent``). The enqueue context is extracted only for child mode (the
+        parent) or baggage to carry into the handler. A span that neither records nor
         carries anything (no SDK) is not even made current: it costs almost nothing.
         """
+        job = ctx.job
         enqueued = propagate.extract(job.meta) if self.child or "baggage" in job.meta else None
         previous = _previous_attempt(job)
         span = self.tracer.start_span(
             f"process {job.queue}",
-            enqueued if self.child else _NEW_TRACE,
+            enqueued if self.child else NEW_TRACE,
             SpanKind.CONSUMER,
-            _process_attributes(ctx),
+            self.task_attributes(ctx),
             [Link(previous)] if self.child and previous is not None else None,
         )
-        if not self.child and span.is_recording():
-            for link in (_creation(job), previous):
-                if link is not None:
-                    span.add_link(link)
+        if span.is_recording():
+            span.set_attributes(attempt_attributes(ctx))
+            if not self.child:
+                for link in (traceparent.span_context(job.meta), previous):
+                    if link is not None:
+                        span.add_link(link)
         if enqueued is None and not span.get_span_context().is_valid:
             return span, None
         carried = enqueued if enqueued is not None else otel_context.get_current()
         return span, otel_context.attach(trace.set_span_in_context(span, carried))
+
+    def task_attributes(self, ctx: AttemptContext) -> Mapping[str, Any]:
+        """The attributes shared by every attempt of a (queue, task), built once each
+        (read-only: every span of the task, and its sampler, is handed the same one)."""
+        job, fn = ctx.job, ctx.task.fn
+        key = (job.queue, job.task, fn)
+        attributes = self._by_task.get(key)
+        if attributes is None:
+            attributes = self._by_task[key] = MappingProxyType(
+                {
+                    "messaging.system": SYSTEM,
+                    "messaging.operation.type": "process",
+                    "messaging.operation.name": "process",
+                    "messaging.destination.name": job.queue,
+                    "taskward.task.name": job.task,
+                    "code.function.name": f"{fn.__module__}.{fn.__qualname__}",
+                }
+            )
+        return attributes
 
     # -- maintenance -------------------------------------------------------------
     def maintenance(self, event: Event) -> None:
@@ -195,7 +223,8 @@ class Tracing:
         for job in event.jobs:
             groups.setdefault(job.queue if event.kind == "rescue" else "", []).append(job)
         for queue, jobs in groups.items():
-            links = [Link(c) for c in map(_creation, jobs) if c is not None]
+            contexts = (traceparent.span_context(job.meta) for job in jobs)
+            links = [Link(c) for c in contexts if c is not None]
             span = self.tracer.start_span(
                 f"{event.kind} {queue}".strip(),
                 kind=SpanKind.INTERNAL,
@@ -222,20 +251,16 @@ class Tracing:
             self._consumer_guard.failed()
 
 
-def _process_attributes(ctx: AttemptContext) -> dict[str, Any]:
-    job, fn = ctx.job, ctx.task.fn
+def attempt_attributes(ctx: AttemptContext) -> dict[str, Any]:
+    """The attributes that differ per attempt: built only for a recording span."""
+    job = ctx.job
     wait = 0.0
-    if job.attempted_at is not None and job.runnable_at is not None:
-        wait = max(0.0, (job.attempted_at - job.runnable_at).total_seconds())
+    runnable = job.runnable_at
+    if job.attempted_at is not None and runnable is not None:
+        wait = max(0.0, (job.attempted_at - runnable).total_seconds())
     attributes: dict[str, Any] = {
-        "messaging.system": SYSTEM,
-        "messaging.operation.type": "process",
-        "messaging.operation.name": "process",
-        "messaging.destination.name": job.queue,
         "messaging.message.id": str(job.id),
         "messaging.client.id": ctx.worker_id,
-        "taskward.task.name": job.task,
-        "code.function.name": f"{fn.__module__}.{fn.__qualname__}",
         "taskward.job.attempt": job.attempt,
         "taskward.job.max_attempts": job.max_attempts,
         "taskward.job.priority": job.priority,
@@ -264,14 +289,6 @@ def _set_outcome(span: trace.Span, outcome: Outcome) -> None:
         span.set_status(Status(StatusCode.ERROR, error.message))
     elif outcome.kind == "discarded":
         span.set_status(Status(StatusCode.ERROR, outcome.reason or "discarded"))
-
-
-def _creation(job: Job) -> SpanContext | None:
-    """The context the job was enqueued in, if it carries one."""
-    if "traceparent" not in job.meta:
-        return None
-    context = trace.get_current_span(propagate.extract(job.meta)).get_span_context()
-    return context if context.is_valid else None
 
 
 def _previous_attempt(job: Job) -> SpanContext | None:

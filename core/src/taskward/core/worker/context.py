@@ -53,7 +53,6 @@ class CancelSignal:
         return event.wait(timeout)
 
 
-
 @dataclass(slots=True, eq=False)
 class AttemptContext:
     """One execution attempt of one job, as handlers and middleware see it."""

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import SpanContext
 
 
 class Directive(Exception):  # noqa: N818 - a control value, not an error
@@ -75,11 +78,25 @@ class ErrorRecord:
 
 @dataclass(frozen=True, slots=True)
 class SpanRef:
-    """The ids of an attempt's span, for telemetry that runs after the span ended."""
+    """An attempt's span, for telemetry that runs after the span ended.
 
-    trace_id: str
-    span_id: str
-    sampled: bool
+    It keeps the span's context as it is and formats the ids only when they are
+    read (on the metrics thread, or for a log row), not on every attempt.
+    """
+
+    context: SpanContext
+
+    @property
+    def trace_id(self) -> str:
+        return format(self.context.trace_id, "032x")
+
+    @property
+    def span_id(self) -> str:
+        return format(self.context.span_id, "016x")
+
+    @property
+    def sampled(self) -> bool:
+        return self.context.trace_flags.sampled
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,6 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,15 +49,9 @@ def error_type(exc: BaseException) -> str:
 
 
 def current_span_ref() -> SpanRef | None:
-    """The current span's ids (None without a valid span, e.g. no SDK installed)."""
+    """The current span (None without a valid span, e.g. no SDK installed)."""
     context = trace.get_current_span().get_span_context()
-    if not context.is_valid:
-        return None
-    return SpanRef(
-        format(context.trace_id, "032x"),
-        format(context.span_id, "016x"),
-        context.trace_flags.sampled,
-    )
+    return SpanRef(context) if context.is_valid else None
 
 
 class Executor:
@@ -75,7 +68,7 @@ class Executor:
         token = set_current(ctx)
         started = time.perf_counter()
         try:
-            call: CallNext = lambda: self._stamped(ctx)  # noqa: E731
+            call: CallNext = lambda: self._invoke(ctx)  # noqa: E731
             for mw in reversed(self.middleware):
                 call = _wrap(mw, ctx, call)
             return await call()
@@ -85,17 +78,11 @@ class Executor:
         finally:
             reset_current(token)
 
-    async def _stamped(self, ctx: AttemptContext) -> Outcome:
-        """The outcome, carrying the span that was current around the handler.
-
-        Telemetry off the call stack (metrics exemplars on the bus thread) reads it
-        from the finish event, where the span itself is no longer current.
-        """
-        span = current_span_ref()
-        outcome = await self._invoke(ctx)
-        return replace(outcome, span=span) if span is not None else outcome
-
     async def _invoke(self, ctx: AttemptContext) -> Outcome:
+        """Run the handler. The outcome carries the span that was current around it:
+        telemetry off the call stack (metrics exemplars on the bus thread) reads it
+        from the finish event, where the span itself is no longer current."""
+        span = current_span_ref()
         started = time.perf_counter()
         try:
             value = await self._call(ctx)
@@ -103,12 +90,13 @@ class Executor:
                 raise value
             check_storable("result", value)
         except Directive as directive:
-            return self.directive(ctx, directive, time.perf_counter() - started)
+            return self.directive(ctx, directive, time.perf_counter() - started, span)
         except JobCancelledError as exc:
-            return Outcome("cancelled", time.perf_counter() - started, reason=str(exc))
+            duration = time.perf_counter() - started
+            return Outcome("cancelled", duration, reason=str(exc), span=span)
         except Exception as exc:
-            return self.failure(ctx, exc, time.perf_counter() - started)
-        return Outcome("completed", time.perf_counter() - started, result=value)
+            return self.failure(ctx, exc, time.perf_counter() - started, span)
+        return Outcome("completed", time.perf_counter() - started, result=value, span=span)
 
     async def _call(self, ctx: AttemptContext) -> Any:
         job, fn = ctx.job, ctx.task.fn
@@ -117,45 +105,54 @@ class Executor:
         cfuture = self.pool.submit(contextvars.copy_context().run, fn, *job.args, **job.kwargs)
         return await _until_deadline(ctx, asyncio.wrap_future(cfuture), cfuture)
 
-    def directive(self, ctx: AttemptContext, directive: Directive, duration: float) -> Outcome:
+    def directive(
+        self,
+        ctx: AttemptContext,
+        directive: Directive,
+        duration: float,
+        span: SpanRef | None = None,
+    ) -> Outcome:
         now = self.clock.now()
         job = ctx.job
         if isinstance(directive, Cancel):
-            return Outcome("cancelled", duration, reason=directive.reason)
+            return Outcome("cancelled", duration, reason=directive.reason, span=span)
         if isinstance(directive, Snooze):
-            return Outcome("snoozed", duration, next_at=now + timedelta(seconds=directive.in_))
+            next_at = now + timedelta(seconds=directive.in_)
+            return Outcome("snoozed", duration, next_at=next_at, span=span)
         assert isinstance(directive, Retry)
         if job.attempt >= job.max_attempts:
-            return Outcome("discarded", duration, reason=directive.reason)
+            return Outcome("discarded", duration, reason=directive.reason, span=span)
         delay = (
             directive.in_ if directive.in_ is not None else ctx.task.policy.retry.delay(job.attempt)
         )
-        return Outcome(
-            "retryable", duration, next_at=now + timedelta(seconds=delay), reason=directive.reason
-        )
+        next_at = now + timedelta(seconds=delay)
+        return Outcome("retryable", duration, next_at=next_at, reason=directive.reason, span=span)
 
-    def failure(self, ctx: AttemptContext, exc: Exception, duration: float) -> Outcome:
+    def failure(
+        self, ctx: AttemptContext, exc: Exception, duration: float, span: SpanRef | None = None
+    ) -> Outcome:
+        """The failed attempt's outcome; its error entry names the attempt's span."""
         now = self.clock.now()
         job, policy = ctx.job, ctx.task.policy
-        span = trace.get_current_span().get_span_context()
+        ref = span or current_span_ref()
         error = ErrorRecord(
             attempt=job.attempt,
             at=now,
             type=error_type(exc),
             message=storable_text(str(exc)[:2000]),
             traceback=storable_text("".join(traceback.format_exception(exc))[-8000:]),
-            trace_id=format(span.trace_id, "032x") if span.is_valid else None,
-            span_id=format(span.span_id, "016x") if span.is_valid else None,
+            trace_id=ref.trace_id if ref is not None else None,
+            span_id=ref.span_id if ref is not None else None,
         )
         if not policy.retry.should_retry(exc, job.attempt, job.max_attempts):
-            return Outcome("discarded", duration, error=error)
+            return Outcome("discarded", duration, error=error, span=span)
         if policy.on_retry is not None:
             try:
                 policy.on_retry(job, exc)
             except Exception:
                 log.exception("on_retry hook of %s failed", job.task)
         next_at = now + timedelta(seconds=policy.retry.delay(job.attempt))
-        return Outcome("retryable", duration, error=error, next_at=next_at)
+        return Outcome("retryable", duration, error=error, next_at=next_at, span=span)
 
 
 UNKNOWN_TASK = "taskward.UnknownTask"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import os
 import secrets
@@ -121,7 +122,9 @@ class Worker:
         asyncio.run(self.run(install_signals=True))
 
     async def run(self, *, install_signals: bool = False) -> None:
+        """Start, then run until stopped: how a process is given over to a worker."""
         await self.start()
+        _freeze_startup_heap()
         assert self._stop_requested is not None
         if install_signals:
             self._install_signals()
@@ -473,6 +476,20 @@ class Worker:
 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, on_signal, sig)
+
+
+def _freeze_startup_heap() -> None:
+    """Move what exists once a worker has started out of the cyclic collector's sight.
+
+    A worker process lives long, and everything made at start-up (modules, the app,
+    the engine, SQLAlchemy's caches) stays alive; every full collection would walk
+    it again. Measured on no-op jobs: full collections fell from ~8 to ~2 µs per
+    job, and with tracing on (spans wait in the SDK's batch queue long enough to
+    age into the old generation) from ~16-22 to ~3. Frozen objects are still freed
+    by reference counting; only cycles among them are never collected.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _normalise_queues(queues: Mapping[str, int] | Iterable[str] | None) -> dict[str, int]:

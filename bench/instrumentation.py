@@ -37,7 +37,7 @@ import statistics
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -219,17 +219,23 @@ def cpu_per_job(url: str, mode: str, jobs: int = JOBS) -> float:
         app.close()
 
 
+def _attempt(app: Taskward) -> tuple[datetime, AttemptContext]:
+    """An executing no-op job's attempt, for the tight loops below."""
+    now = datetime.now(UTC)
+    job = Job(
+        id=uuid7(), queue=QUEUE, task=NOOP_ASYNC, state=JobState.EXECUTING, attempt=1,
+        inserted_at=now, scheduled_at=now, attempted_at=now,
+    )  # fmt: skip
+    return now, AttemptContext(job=job, task=app.tasks[NOOP_ASYNC], worker_id="bench")
+
+
 def own_us_per_attempt(url: str, attempts: int = 20_000) -> float:
     """Microseconds of CPU Taskward's instrumentation adds to one attempt (no SDK)."""
     app = make_app(url)
     inst = instrument(app, tracer_provider=NoOpTracerProvider())
     try:
-        now = datetime.now(UTC)
-        job = Job(
-            id=uuid7(), queue=QUEUE, task=NOOP_ASYNC, state=JobState.EXECUTING, attempt=1,
-            inserted_at=now, scheduled_at=now, attempted_at=now,
-        )  # fmt: skip
-        ctx = AttemptContext(job=job, task=app.tasks[NOOP_ASYNC], worker_id="bench")
+        now, ctx = _attempt(app)
+        job = ctx.job
         done = Outcome("completed", 0.0)
         events = [
             JobStarted(at=now, job=job, queue_wait=0.0),
@@ -241,7 +247,7 @@ def own_us_per_attempt(url: str, attempts: int = 20_000) -> float:
             return done
 
         async def attempts_in_a_row() -> None:
-            call = handler
+            call: Callable[[], Awaitable[Outcome]] = handler
             for mw in reversed(inst.middleware):
                 call = functools.partial(mw, ctx, call)
             for _ in range(attempts):
@@ -271,12 +277,7 @@ def sdk_floor_us(url: str, spans: int = 20_000) -> float:
     provider.add_span_processor(BatchSpanProcessor(Discard()))
     tracing = Tracing(app, TracingConfig(), provider)
     try:
-        now = datetime.now(UTC)
-        job = Job(
-            id=uuid7(), queue=QUEUE, task=NOOP_ASYNC, state=JobState.EXECUTING, attempt=1,
-            inserted_at=now, scheduled_at=now, attempted_at=now,
-        )  # fmt: skip
-        ctx = AttemptContext(job=job, task=app.tasks[NOOP_ASYNC], worker_id="bench")
+        _, ctx = _attempt(app)
         shared, own = tracing.task_attributes(ctx), attempt_attributes(ctx)
         start = functools.partial(tracing.tracer.start_span, f"process {QUEUE}", NEW_TRACE)
         link = SpanContext(uuid7().int, 1, is_remote=True, trace_flags=TraceFlags(1))

@@ -24,7 +24,7 @@ from taskward.core import (
 )
 from taskward.core.events import Event, JobReleased, WorkerStopped
 from taskward.core.testing import EventRecorder, drain
-from tests.core.worker_support import fast, wait_for_states, wait_until, with_worker
+from tests.core.worker_support import fast, gated_task, wait_for_states, wait_until, with_worker
 from tests.services import PG_ADMIN_URL, free_port
 
 
@@ -76,13 +76,7 @@ def test_shutdown_finishes_jobs_within_grace_and_hands_back_the_rest(app: Taskwa
 
 
 def test_a_draining_worker_keeps_heartbeating_so_its_jobs_are_not_rescued(app: Taskward) -> None:
-    go = asyncio.Event()
-
-    @app.task
-    async def slow() -> str:
-        await go.wait()
-        return "done"
-
+    slow, go = gated_task(app)
     job = slow.enqueue()
     intervals: dict[str, Any] = {"heartbeat_interval": 0.05, "rescue_after": 0.3}
     leader = app.worker(["elsewhere"], **fast(**intervals))

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from taskward.core import Job, JobState, Taskward, Worker, schema
+from taskward.core import Job, JobState, Task, Taskward, Worker, schema
 
 FAST = {
     "poll_interval": 0.05,
@@ -76,6 +76,17 @@ def with_worker(
     asyncio.run(main())
     app.bus.flush()
     return worker
+
+
+def gated_task(app: Taskward, name: str = "slow") -> tuple[Task[Any, Any], asyncio.Event]:
+    """A task whose jobs run until the returned event is set, then return ``"done"``."""
+    go = asyncio.Event()
+
+    async def slow() -> str:
+        await go.wait()
+        return "done"
+
+    return app.task(name=name)(slow), go
 
 
 def count_rows(app: Taskward, table: sa.Table = schema.jobs) -> int:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from taskward.core import JobState, Taskward
 from taskward.core.db import create_engine
-from tests.core.worker_support import fast, wait_for_states
+from tests.core.worker_support import fast, gated_task, wait_for_states
 
 pytestmark = pytest.mark.postgresql_only
 TERMINATE = sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d")
@@ -36,13 +36,7 @@ def test_shutdown_during_an_outage_gives_up_on_settling_and_the_job_is_rescued_l
     postgresql_database: str, pg_admin: sa.Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = Taskward(postgresql_database)
-    go = asyncio.Event()
-
-    @app.task
-    async def slow() -> str:
-        await go.wait()
-        return "done"
-
+    slow, go = gated_task(app)
     job = slow.enqueue()
     worker = app.worker(["default"], **fast(shutdown_grace=1.0))
 

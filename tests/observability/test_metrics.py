@@ -11,7 +11,18 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from prometheus_client.openmetrics.exposition import generate_latest as openmetrics
 
-from taskward.core import JobState, Taskward, Worker, __version__
+from taskward.core import Job, JobState, Taskward, Worker, __version__
+from taskward.core._ids import uuid7
+from taskward.core.events import (
+    Event,
+    JobCancelled,
+    JobCompleted,
+    JobReleased,
+    JobSnoozed,
+    JobStarted,
+    WorkerStarted,
+    WorkerStopped,
+)
 from taskward.core.instrumentation import (
     Instrumentation,
     InstrumentationConfig,
@@ -247,3 +258,33 @@ def test_bad_settings_are_refused_with_their_key() -> None:
         LogsConfig(max_records=0)
     with pytest.raises(ValueError, match=r"metrics\.max_error_types"):
         MetricsConfig(max_error_types=0)
+
+
+def test_executing_counts_jobs_started_here_until_settled(
+    app: Taskward, inst: Instrumentation
+) -> None:
+    assert inst.metrics is not None
+    now = app.clock.now()
+
+    def job(worker: str = "w1") -> Job:
+        return Job(id=uuid7(), queue="q", task="t", state=JobState.EXECUTING, attempted_by=worker)
+
+    def executing() -> float:
+        return sample(inst, "taskward_worker_jobs_executing", queue="q")
+
+    a, b, c, lost = job(), job(), job(), job()
+    events: list[Event] = [
+        WorkerStarted(at=now, worker_id="w1", queues={"q": 4}),
+        *(JobStarted(at=now, job=j, queue_wait=0.0) for j in (a, b, c, lost)),
+        JobCompleted(at=now, job=a, duration=0.1),
+        JobSnoozed(at=now, job=b, duration=0.1, next_at=now),
+        JobReleased(at=now, job=job(), from_worker="w1"),  # claimed, never started
+        JobCancelled(at=now, job=job(), reason="by the API"),  # never ran
+    ]
+    for event in events:
+        inst.metrics.handle(event)
+    assert executing() == 2  # c, and lost
+    inst.metrics.handle(JobReleased(at=now, job=c, from_worker="w1"))
+    assert executing() == 1
+    inst.metrics.handle(WorkerStopped(at=now, worker_id="w1"))  # lost's end never came
+    assert executing() == 0

@@ -2,7 +2,7 @@
 
 Nothing is sprinkled through the worker: event metrics subscribe to the bus,
 the producer span is an enqueue hook, and only what must wrap the call (the
-attempt span, log capture, the in-flight gauge) is middleware, which every
+attempt span, log capture) is middleware, which every
 worker of the app picks up (create workers after instrumenting). Each
 :class:`Instrumentation` owns its registry, so many apps can live in one process.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
@@ -22,6 +23,7 @@ from taskward.core.instrumentation.config import LINGER, InstrumentationConfig
 from taskward.core.instrumentation.exposition import serve
 from taskward.core.instrumentation.logs import LogCapture
 from taskward.core.instrumentation.metrics import EventMetrics
+from taskward.core.instrumentation.semconv import SemconvMetrics
 from taskward.core.instrumentation.tracing import Tracing
 from taskward.core.worker.executor import Middleware
 
@@ -103,11 +105,13 @@ def instrument(
     logs: bool = True,
     config: InstrumentationConfig | None = None,
     tracer_provider: TracerProvider | None = None,
+    meter_provider: MeterProvider | None = None,
 ) -> Instrumentation:
     """Turn on metrics, traces and execution logs for ``app``.
 
-    ``tracer_provider`` defaults to the global one (non-recording until ops or the
-    user configures the OpenTelemetry SDK).
+    ``tracer_provider`` and ``meter_provider`` (the latter only for
+    ``MetricsConfig(semconv_mirror=True)``) default to the global ones, no-ops until
+    ops or the user configures the OpenTelemetry SDK.
     """
     inst = Instrumentation(app, config or InstrumentationConfig())
     cfg = inst.config
@@ -116,6 +120,13 @@ def instrument(
         inst._subscriptions.append(
             app.bus.subscribe(em.handle, name="taskward-metrics", kinds=em.kinds, linger=LINGER)
         )
+        if cfg.metrics.semconv_mirror:
+            mirror = SemconvMetrics(cfg.metrics, em.labels, meter_provider)
+            inst._subscriptions.append(
+                app.bus.subscribe(
+                    mirror.handle, name="taskward-semconv", kinds=mirror.kinds, linger=LINGER
+                )
+            )
         if cfg.metrics.collector:
             inst.collector = DatabaseCollector(app, cfg.metrics, em.local_workers)
             inst.registry.register(inst.collector)
@@ -135,8 +146,6 @@ def instrument(
         count = inst.metrics.count_log_records if inst.metrics else _ignore_count
         inst.logs = LogCapture(app, cfg.logs, count)
         inst.middleware.append(inst.logs.middleware)
-    if inst.metrics is not None:
-        inst.middleware.append(inst.metrics.track_executing)
     app.middleware.extend(inst.middleware)
     return inst
 

@@ -47,6 +47,8 @@ class MetricsConfig:
     """On PostgreSQL, states with more rows than this are counted by EXPLAIN estimate."""
     stale_after: float = 15.0
     """A worker whose heartbeat is older than this (3 x the default interval) is stale."""
+    semconv_mirror: bool = False
+    """Also record OpenTelemetry's messaging semconv metrics through the API (OTLP sites)."""
 
     def __post_init__(self) -> None:
         _at_least("metrics.max_error_types", self.max_error_types, 1)

@@ -1,14 +1,21 @@
-"""Event metrics: counters and histograms fed by one subscriber on the event spine.
+"""Event metrics: counters, histograms and gauges fed by one subscriber on the event spine.
 
 Nothing here is called from worker code: every number comes from a lifecycle
-event delivered on the subscriber's own thread (so a slow or broken registry
-can never slow a job), except the in-flight gauge, which a middleware keeps
-exactly (it wraps the call, like the span and the log capture).
+event delivered on the subscriber's own thread, so a slow or broken registry
+can never slow a job. The series live in Taskward's own families (see
+``families``): each event is recorded in plain Python under one lock, which
+a scrape takes too, so it never sees half an event.
 
 Attempt outcomes: completed (``JobCompleted``), retryable (``JobFailed``,
 ``JobRetryScheduled``), discarded (``JobDiscarded``), cancelled (``JobCancelled``
 of a job that ran). Snoozes do not use up an attempt and are not counted;
 rescued attempts are counted by ``taskward_jobs_rescued_total``.
+
+``taskward_worker_jobs_executing`` is no middleware around each attempt but the
+jobs this process has started (``JobStarted``) and not yet settled (a finish
+event, ``JobSnoozed``, ``JobReleased``, ``JobRescued``), counted when scraped:
+the jobs the database holds ``executing`` for this process, as of the events
+handled so far (the subscriber lingers 10 ms between wake-ups).
 
 Exemplars: finish events carry the attempt span (``event.span``, set by the
 executor while the span is current); when it was sampled, the attempt counter
@@ -23,10 +30,14 @@ With ``task_label=False`` the histograms drop ``T``: 510 and 170 series.
 from __future__ import annotations
 
 import platform
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
 
 from taskward.core import __version__
 from taskward.core.events import (
@@ -34,11 +45,14 @@ from taskward.core.events import (
     JobCancelled,
     JobCompleted,
     JobDiscarded,
+    JobEvent,
     JobFailed,
     JobInserted,
     JobRateLimited,
+    JobReleased,
     JobRescued,
     JobRetryScheduled,
+    JobSnoozed,
     JobStarted,
     MaintenanceRan,
     QueueClaimed,
@@ -46,10 +60,14 @@ from taskward.core.events import (
     WorkerStopped,
 )
 from taskward.core.instrumentation.config import MetricsConfig
+from taskward.core.instrumentation.families import (
+    CounterFamily,
+    GaugeFamily,
+    HistogramFamily,
+    Labels,
+)
 from taskward.core.instrumentation.labels import LabelPolicy
-from taskward.core.outcomes import Outcome, SpanRef
-from taskward.core.worker.context import AttemptContext
-from taskward.core.worker.executor import CallNext
+from taskward.core.job import Job
 
 if TYPE_CHECKING:
     from taskward.core.app import Taskward
@@ -58,111 +76,108 @@ ATTEMPT_OUTCOMES = ("completed", "retryable", "discarded", "cancelled")
 CLAIM_RESULTS = ("jobs", "empty", "error")
 
 
-class EventMetrics:
-    """The per-process metrics of OBSERVABILITY.md (a), on one registry."""
+class EventMetrics(Collector):
+    """The per-process metrics of OBSERVABILITY.md (a), registered on ``registry``."""
 
     def __init__(self, app: Taskward, registry: CollectorRegistry, config: MetricsConfig) -> None:
         self.app = app
         self.config = config
         self.labels = LabelPolicy(app.tasks, config.max_error_types)
         hist = ("queue", "task") if config.task_label else ("queue",)
-        r = registry
-        self.inserted = Counter(
-            "taskward_jobs_inserted", "Jobs inserted.", ("queue", "task"), registry=r
+        self.inserted = CounterFamily("taskward_jobs_inserted", "Jobs inserted.", ("queue", "task"))
+        self.attempts = CounterFamily(
+            "taskward_job_attempts", "Attempts ended, by outcome.", ("queue", "task", "outcome")
         )
-        self.attempts = Counter(
-            "taskward_job_attempts",
-            "Attempts ended, by outcome.",
-            ("queue", "task", "outcome"),
-            registry=r,
-        )
-        self.errors = Counter(
+        self.errors = CounterFamily(
             "taskward_job_errors",
             "Failed attempts by exception type.",
             ("queue", "task", "error_type"),
-            registry=r,
         )
-        self.duration = Histogram(
+        self.duration = HistogramFamily(
             "taskward_job_duration_seconds",
             "Execution time of an attempt.",
             (*hist, "outcome"),
-            buckets=config.duration_buckets,
-            registry=r,
+            config.duration_buckets,
         )
-        self.queue_wait = Histogram(
+        self.queue_wait = HistogramFamily(
             "taskward_job_queue_wait_seconds",
             "Time from runnable to started.",
             hist,
-            buckets=config.wait_buckets,
-            registry=r,
+            config.wait_buckets,
         )
-        self.rescued = Counter(
-            "taskward_jobs_rescued", "Jobs taken back from dead workers.", ("queue",), registry=r
+        self.rescued = CounterFamily(
+            "taskward_jobs_rescued", "Jobs taken back from dead workers.", ("queue",)
         )
-        self.rate_limited = Counter(
+        self.rate_limited = CounterFamily(
             "taskward_job_rate_limited",
             "Jobs held back by rate or concurrency limits.",
             ("queue", "task"),
-            registry=r,
         )
-        self.claim_duration = Histogram(
+        self.claim_duration = HistogramFamily(
             "taskward_claim_duration_seconds",
             "Latency of one claim round trip.",
             ("queue",),
-            buckets=config.fast_buckets,
-            registry=r,
+            config.fast_buckets,
         )
-        self.claims = Counter(
-            "taskward_claims", "Claim round trips by result.", ("queue", "result"), registry=r
+        self.claims = CounterFamily(
+            "taskward_claims", "Claim round trips by result.", ("queue", "result")
         )
-        self.executing = Gauge(
+        self.executing = GaugeFamily(
             "taskward_worker_jobs_executing",
-            "Attempts in flight in this process.",
+            "Jobs in flight in this process (started, not yet settled).",
             ("queue",),
-            registry=r,
         )
-        self.limit = Gauge(
-            "taskward_worker_concurrency_limit",
-            "Concurrency slots in this process.",
-            ("queue",),
-            registry=r,
+        self.limit = GaugeFamily(
+            "taskward_worker_concurrency_limit", "Concurrency slots in this process.", ("queue",)
         )
-        self.maintenance = Gauge(
+        self.maintenance = GaugeFamily(
             "taskward_maintenance_last_success_timestamp_seconds",
             "Last successful maintenance run (rescue here; archive, purge, backup elsewhere).",
             ("kind",),
-            registry=r,
         )
-        self.log_records = Counter(
+        self.log_records = CounterFamily(
             "taskward_execution_log_records",
             "Captured execution log records.",
             ("queue", "outcome"),
-            registry=r,
         )
-        Gauge(
+        build = GaugeFamily(
             "taskward_build_info",
             "Versions in the fleet.",
             ("version", "python_version", "dialect"),
-            registry=r,
-        ).labels(__version__, platform.python_version(), app.store.dialect).set(1)
+        )
+        build.set((__version__, platform.python_version(), app.store.dialect), 1.0)
+        self._families = (
+            *(self.inserted, self.attempts, self.errors, self.duration, self.queue_wait),
+            *(self.rescued, self.rate_limited, self.claim_duration, self.claims),
+            *(self.executing, self.limit, self.maintenance, self.log_records, build),
+        )
+        #: Held around every update and every copy taken for a scrape.
+        self._lock = threading.Lock()
         self._worker_queues: dict[str, dict[str, int]] = {}
-        self._children: dict[tuple[Any, ...], Any] = {}
+        #: Jobs started here and not yet settled, by ``id.int`` (an int hashes faster than
+        #: a UUID): ``taskward_worker_jobs_executing``.
+        self._in_flight: dict[int, Job] = {}
+        self._resolved: dict[Labels, _Series] = {}
+        #: Most frequent first: the bus filters each batch by these kinds, in this order.
         self._dispatch: dict[type[Event], Callable[[Any], None]] = {
-            JobInserted: self._inserted,
             JobStarted: self._started,
             JobCompleted: self._finished,
+            QueueClaimed: self._claimed,
+            JobInserted: self._inserted,
             JobFailed: self._finished,
             JobRetryScheduled: self._finished,
             JobDiscarded: self._finished,
             JobCancelled: self._finished,
-            JobRescued: lambda e: self._child(self.rescued, e.job.queue).inc(),
+            JobSnoozed: self._settled,
+            JobReleased: self._settled,
+            JobRescued: self._rescued,
             JobRateLimited: self._rate_limited,
-            QueueClaimed: self._claimed,
             WorkerStarted: self._worker_started,
             WorkerStopped: self._worker_stopped,
             MaintenanceRan: self._maintenance_ran,
         }
-        self.zero_fill()
+        self._zero_fill()
+        registry.register(self)
 
     @property
     def kinds(self) -> tuple[type[Event], ...]:
@@ -172,95 +187,119 @@ class EventMetrics:
     def handle(self, event: Event) -> None:
         handler = self._dispatch.get(type(event))
         if handler is not None:
-            handler(event)
+            self._lock.acquire()  # not ``with``: this is per event, and half the price
+            try:
+                handler(event)
+            finally:
+                self._lock.release()
 
-    def zero_fill(self) -> None:
-        """Create every known series at 0, so alerts see 0 rather than nothing."""
-        for name, task in list(self.app.tasks.items()):
-            queue = task.policy.queue
-            self._child(self.inserted, queue, name)
-            for outcome in ATTEMPT_OUTCOMES:
-                self._child(self.attempts, queue, name, outcome)
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            self._count_executing()
+            copies = [family.copy() for family in self._families]
+        return (family.metric() for family in copies)
+
+    def describe(self) -> Iterator[Metric]:
+        return (family.describe() for family in self._families)
 
     def local_workers(self) -> set[str]:
         """Ids of the workers running in this process (from their start/stop events)."""
-        return set(self._worker_queues)
+        with self._lock:
+            return set(self._worker_queues)
 
     def count_log_records(self, queue: str, outcome: str, count: int) -> None:
+        """Called by the log writer's thread with the records of one attempt."""
         if count:
-            self._child(self.log_records, queue, outcome).inc(count)
+            with self._lock:
+                self.log_records.inc((queue, outcome), count)
 
-    async def track_executing(self, ctx: AttemptContext, call_next: CallNext) -> Outcome:
-        """Middleware: the in-flight gauge, exact because it wraps the attempt."""
-        gauge = self._child(self.executing, ctx.job.queue)
-        gauge.inc()
-        try:
-            return await call_next()
-        finally:
-            gauge.dec()
+    def _count_executing(self) -> None:
+        """Set the in-flight gauge from the jobs started and not yet settled."""
+        values = self.executing.values
+        for queue in values:
+            values[queue] = 0.0
+        for job in self._in_flight.values():
+            self.executing.inc((job.queue,))
 
-    # -- event handlers (subscriber thread) ------------------------------------
-    def _child(self, metric: Any, *labels: str) -> Any:
-        key = (id(metric), *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
+    def _zero_fill(self) -> None:
+        """Create every known series at 0, so alerts see 0 rather than nothing."""
+        for name, task in list(self.app.tasks.items()):
+            queue = task.policy.queue
+            self.inserted.zero((queue, name))
+            for outcome in ATTEMPT_OUTCOMES:
+                self.attempts.zero((queue, name, outcome))
 
-    def _hist_labels(self, queue: str, task: str) -> tuple[str, ...]:
-        return (queue, task) if self.config.task_label else (queue,)
+    def _series(self, job: Job) -> _Series:
+        """The label values of ``job``'s series, resolved once per (queue, task label)."""
+        found = self._resolved.get((job.queue, job.task))
+        if found is None:
+            key = (job.queue, self.labels.task(job.task))
+            found = self._resolved.get(key) or _Series.of(*key, task_label=self.config.task_label)
+            self._resolved[key] = found  # by its label: unknown task names all share one
+        return found
 
+    # -- event handlers (subscriber thread, under the lock) --------------------------
     def _inserted(self, event: JobInserted) -> None:
-        job = event.job
-        self._child(self.inserted, job.queue, self.labels.task(job.task)).inc()
+        self.inserted.inc(self._series(event.job).pair)
 
     def _started(self, event: JobStarted) -> None:
         job = event.job
-        labels = self._hist_labels(job.queue, self.labels.task(job.task))
-        self._child(self.queue_wait, *labels).observe(event.queue_wait)
+        self.queue_wait.observe(self._series(job).wait, event.queue_wait)
+        self._in_flight[job.id.int] = job
+
+    def _settled(self, event: JobEvent) -> None:
+        """The attempt of ``event.job`` no longer holds a slot here (if it ever did)."""
+        self._in_flight.pop(event.job.id.int, None)
 
     def _finished(self, event: Any) -> None:
+        job = event.job
+        self._in_flight.pop(job.id.int, None)
         if event.duration is None:  # cancelled before it ever ran: not an attempt
             return
-        job = event.job
-        task = self.labels.task(job.task)
-        outcome, timing = _OUTCOMES[type(event)]
-        exemplar = _exemplar(event.span)
-        self._child(self.attempts, job.queue, task, outcome).inc(1, exemplar)
-        hist = self._child(self.duration, *self._hist_labels(job.queue, task), timing)
-        hist.observe(event.duration, exemplar)
-        error = getattr(event, "error", None)
-        if error is not None:
-            label = self.labels.error_type(job.queue, task, error.type)
-            self._child(self.errors, job.queue, task, label).inc()
+        series, kind, span = self._series(job), type(event), event.span
+        exemplar = span if span is not None and span.sampled else None
+        self.attempts.inc(series.attempts[kind], 1.0, exemplar)
+        self.duration.observe(series.duration[kind], event.duration, exemplar)
+        if kind in _WITH_ERROR and event.error is not None:
+            queue, task = series.pair
+            label = self.labels.error_type(queue, task, event.error.type)
+            self.errors.inc((queue, task, label))
+
+    def _rescued(self, event: JobRescued) -> None:
+        self._settled(event)
+        self.rescued.inc((event.job.queue,))
 
     def _rate_limited(self, event: JobRateLimited) -> None:
-        job = event.job
-        self._child(self.rate_limited, job.queue, self.labels.task(job.task)).inc()
+        self.rate_limited.inc(self._series(event.job).pair)
 
     def _claimed(self, event: QueueClaimed) -> None:
-        self._child(self.claim_duration, event.queue).observe(event.duration)
+        self.claim_duration.observe((event.queue,), event.duration)
         result = "error" if event.error else ("jobs" if event.count else "empty")
-        self._child(self.claims, event.queue, result).inc()
+        self.claims.inc((event.queue, result))
 
     def _worker_started(self, event: WorkerStarted) -> None:
         self._worker_queues[event.worker_id] = dict(event.queues)
         for queue, limit in event.queues.items():
-            self._child(self.limit, queue).inc(limit)
-            self._child(self.executing, queue)
+            self.limit.inc((queue,), limit)
+            self.executing.zero((queue,))
             for result in CLAIM_RESULTS:
-                self._child(self.claims, queue, result)
-        self.zero_fill()
+                self.claims.zero((queue, result))
+        self._zero_fill()
 
     def _maintenance_ran(self, event: MaintenanceRan) -> None:
         if event.kind == "rescue" and event.error is None:
-            self._child(self.maintenance, "rescue").set(event.at.timestamp())
+            self.maintenance.set(("rescue",), event.at.timestamp())
 
     def _worker_stopped(self, event: WorkerStopped) -> None:
         for queue, limit in self._worker_queues.pop(event.worker_id, {}).items():
-            self._child(self.limit, queue).dec(limit)
+            self.limit.inc((queue,), -limit)
+        # Its settled jobs are gone already; any left lost their events to a full bus.
+        for job_id, job in list(self._in_flight.items()):
+            if job.attempted_by == event.worker_id:
+                del self._in_flight[job_id]
 
 
+#: Attempt outcome and duration ``outcome`` label of each finish event.
 _OUTCOMES: dict[type[Event], tuple[str, str]] = {
     JobCompleted: ("completed", "completed"),
     JobFailed: ("retryable", "failed"),
@@ -268,9 +307,24 @@ _OUTCOMES: dict[type[Event], tuple[str, str]] = {
     JobDiscarded: ("discarded", "failed"),
     JobCancelled: ("cancelled", "cancelled"),
 }
+_WITH_ERROR = (JobFailed, JobDiscarded)
 
 
-def _exemplar(span: SpanRef | None) -> dict[str, str] | None:
-    if span is None or not span.sampled:
-        return None
-    return {"trace_id": span.trace_id, "span_id": span.span_id}
+@dataclass(frozen=True, slots=True)
+class _Series:
+    """The label values one (queue, task) records under, built once, not per event."""
+
+    pair: Labels
+    wait: Labels
+    attempts: dict[type[Event], Labels]
+    duration: dict[type[Event], Labels]
+
+    @classmethod
+    def of(cls, queue: str, task: str, *, task_label: bool) -> _Series:
+        hist = (queue, task) if task_label else (queue,)
+        return cls(
+            pair=(queue, task),
+            wait=hist,
+            attempts={kind: (queue, task, o) for kind, (o, _) in _OUTCOMES.items()},
+            duration={kind: (*hist, timing) for kind, (_, timing) in _OUTCOMES.items()},
+        )

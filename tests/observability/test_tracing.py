@@ -34,19 +34,18 @@ def of_kind(spans: InMemorySpanExporter, kind: SpanKind) -> list[ReadableSpan]:
     return [s for s in spans.get_finished_spans() if s.kind is kind]
 
 
-def test_one_producer_span_per_enqueued_job(
+def test_one_producer_span_per_single_enqueue(
     app: Taskward, inst: Instrumentation, spans: InMemorySpanExporter
 ) -> None:
     @app.task(queue="mail", priority=2, max_attempts=4)
     def send(to: str) -> None: ...
 
     one = send.enqueue("a@example.com")
-    bulk = send.enqueue_many([("b@example.com",), ("c@example.com",)])
     later = send.options(in_=60, meta={"correlation_id": "order-7"}).enqueue("d@example.com")
     producers = of_kind(spans, SpanKind.PRODUCER)
-    assert len(producers) == 4
+    assert len(producers) == 2
     by_id = {s.attributes["messaging.message.id"]: s for s in producers if s.attributes}
-    for job in [one, *bulk, later]:
+    for job in [one, later]:
         span = by_id[str(job.id)]
         trace_id, span_id = hexid(span)
         stored = app.get_job(job.id)
@@ -79,6 +78,65 @@ def test_one_producer_span_per_enqueued_job(
     assert "taskward.job.scheduled_at" in by_id[str(later.id)].attributes
     assert "taskward.job.scheduled_at" not in by_id[str(one.id)].attributes
     assert producers[0].instrumentation_scope.name == "taskward.core"
+
+
+def test_a_bulk_enqueue_is_one_send_span_whose_context_every_row_carries(
+    app: Taskward, inst: Instrumentation, spans: InMemorySpanExporter
+) -> None:
+    @app.task(queue="mail")
+    def send(to: str) -> None: ...
+
+    @app.task(queue="sms")
+    def text(to: str) -> None: ...
+
+    bulk = send.enqueue_many([("b@example.com",), ("c@example.com",), ("d@example.com",)])
+    (batch,) = of_kind(spans, SpanKind.PRODUCER)
+    assert batch.name == "send mail"
+    assert batch.attributes is not None
+    assert {k: batch.attributes[k] for k in batch.attributes if k != "server.address"} == {
+        "messaging.system": "taskward",
+        "messaging.operation.type": "send",
+        "messaging.operation.name": "enqueue_many",
+        "messaging.batch.message_count": 3,
+        "messaging.destination.name": "mail",
+    }
+    trace_id, span_id = hexid(batch)
+    for job in bulk:
+        assert app.get_job(job.id).meta["traceparent"].split("-")[1:3] == [trace_id, span_id]
+    assert {j.id for j in app.list_jobs(trace_id=trace_id)} == {j.id for j in bulk}
+
+    spans.clear()
+    mixed = app.enqueue_many([send.spec("e@example.com"), text.spec("+100")])
+    (batch,) = of_kind(spans, SpanKind.PRODUCER)
+    assert batch.name == "send"
+    assert batch.attributes is not None
+    assert "messaging.destination.name" not in batch.attributes
+    assert len(mixed) == batch.attributes["messaging.batch.message_count"] == 2
+
+
+def test_create_spans_give_each_job_of_a_batch_its_own_context(
+    app: Taskward, make_inst: MakeInst, spans: InMemorySpanExporter
+) -> None:
+    make_inst(app, InstrumentationConfig(tracing=TracingConfig(create_spans=True)))
+
+    @app.task(queue="mail")
+    def send(to: str) -> None: ...
+
+    bulk = send.enqueue_many([("b@example.com",), ("c@example.com",)])
+    producers = of_kind(spans, SpanKind.PRODUCER)
+    creates = [s for s in producers if s.name == "create mail"]
+    (batch,) = [s for s in producers if s.name == "send mail"]
+    assert len(creates) == 2
+    assert {link.context.span_id for link in batch.links} == {
+        s.context.span_id for s in creates if s.context is not None
+    }
+    by_id = {s.attributes["messaging.message.id"]: s for s in creates if s.attributes}
+    for job in bulk:
+        create = by_id[str(job.id)]
+        assert create.attributes is not None
+        assert create.attributes["messaging.operation.type"] == "create"
+        trace_id, span_id = hexid(create)
+        assert app.get_job(job.id).meta["traceparent"].split("-")[1:3] == [trace_id, span_id]
 
 
 def test_attempts_are_linked_to_the_enqueue_and_to_the_failed_attempt(

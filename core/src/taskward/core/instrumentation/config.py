@@ -62,6 +62,9 @@ class TracingConfig:
 
     relationship: Literal["link", "child"] = "link"
     """``link``: each attempt is a new trace linked to its enqueue; ``child``: one trace."""
+    create_spans: bool = False
+    """A bulk enqueue also makes one ``create {queue}`` span per job, each row carrying
+    its own (semconv batch advice); off: every row carries the one ``send`` span."""
 
     def __post_init__(self) -> None:
         if self.relationship not in ("link", "child"):

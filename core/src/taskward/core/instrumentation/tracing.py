@@ -1,9 +1,11 @@
 """Spans of OBSERVABILITY.md (b) through the OpenTelemetry API only.
 
-* ``send {queue}`` (PRODUCER), one per enqueued job, from an enqueue hook: the
-  hook stamps ``traceparent`` into ``job.meta`` and the trace id into
-  ``job.trace_id`` *before* the insert, so both go into the same INSERT (and
-  the caller's transaction); jobs are findable with ``app.list_jobs(trace_id=...)``.
+* ``send {queue}`` (PRODUCER) per enqueue call, from an enqueue hook: one job,
+  one span; a bulk enqueue, one span for the batch (``enqueue_many``, with its
+  message count), optionally with a ``create {queue}`` span per job. The hook
+  stamps ``traceparent`` into ``job.meta`` and the trace id into ``job.trace_id``
+  *before* the insert, so both go into the same INSERT (and the caller's
+  transaction); jobs are findable with ``app.list_jobs(trace_id=...)``.
 * ``process {queue}`` (CONSUMER), one per attempt, from a middleware: linked to
   the enqueue span (default) or its child (``relationship="child"``), plus a link
   to the previous attempt's span when that one failed. The span is current
@@ -60,6 +62,7 @@ class Tracing:
     ) -> None:
         self.tracer = trace.get_tracer(TRACER_NAME, __version__, tracer_provider, SCHEMA_URL)
         self.child = config.relationship == "child"
+        self.create_spans = config.create_spans
         self._provider = tracer_provider
         url = app.engine.url
         self._server = url.host if url.get_backend_name() == "postgresql" else None
@@ -70,7 +73,12 @@ class Tracing:
 
     # -- producer ----------------------------------------------------------------
     def enqueue_hook(self, jobs: Sequence[Job], insert: Insert) -> list[Job]:
-        """Enqueue hook: one PRODUCER span per job, its context stored in the job row."""
+        """Enqueue hook: the PRODUCER span(s), their context stored in the job rows.
+
+        One job: a ``send {queue}`` span of its own. Several (``enqueue_many``): one
+        ``send`` span for the batch whose context every row carries, and with
+        ``create_spans`` a ``create {queue}`` span per job, linked from the batch span.
+        """
         try:
             spans, traced = self._start_sends(jobs)
         except Exception:
@@ -86,37 +94,61 @@ class Tracing:
 
     def _start_sends(self, jobs: Sequence[Job]) -> tuple[list[trace.Span], list[Job]]:
         parent = otel_context.get_current()
-        spans: list[trace.Span] = []
-        traced: list[Job] = []
-        for job in jobs:
-            span = self.tracer.start_span(
-                f"send {job.queue}", parent, SpanKind.PRODUCER, self._send_attributes(job)
-            )
-            spans.append(span)
-            meta = dict(job.meta)
-            propagate.inject(meta, trace.set_span_in_context(span, parent))
-            context = span.get_span_context()
-            trace_id = format(context.trace_id, "032x") if context.is_valid else job.trace_id
-            traced.append(job.evolve(meta=meta, trace_id=trace_id) if meta else job)
-        return spans, traced
+        if len(jobs) == 1:
+            (job,) = jobs
+            span = self._start(f"send {job.queue}", parent, self._message_attributes(job, "send"))
+            return [span], [_carrying(job, span, parent)]
+        creates: list[trace.Span] = []
+        if self.create_spans:
+            creates = [
+                self._start(f"create {j.queue}", parent, self._message_attributes(j, "create"))
+                for j in jobs
+            ]
+        queues = {job.queue for job in jobs}
+        attributes = self._common_attributes("send", "enqueue_many")
+        attributes["messaging.batch.message_count"] = len(jobs)
+        name = "send"
+        if len(queues) == 1:
+            (queue,) = queues
+            attributes["messaging.destination.name"] = queue
+            name = f"send {queue}"
+        links = [Link(c.get_span_context()) for c in creates] or None
+        batch = self.tracer.start_span(name, parent, SpanKind.PRODUCER, attributes, links)
+        carriers = creates or [batch] * len(jobs)
+        traced = [_carrying(job, span, parent) for job, span in zip(jobs, carriers, strict=True)]
+        return [*creates, batch], traced
 
-    def _send_attributes(self, job: Job) -> dict[str, Any]:
+    def _start(
+        self, name: str, parent: otel_context.Context, attributes: dict[str, Any]
+    ) -> trace.Span:
+        return self.tracer.start_span(name, parent, SpanKind.PRODUCER, attributes)
+
+    def _common_attributes(self, kind: str, operation: str) -> dict[str, Any]:
         attributes: dict[str, Any] = {
             "messaging.system": SYSTEM,
-            "messaging.operation.type": "send",
-            "messaging.operation.name": "enqueue",
-            "messaging.destination.name": job.queue,
-            "messaging.message.id": str(job.id),
-            "taskward.task.name": job.task,
-            "taskward.job.priority": job.priority,
-            "taskward.job.max_attempts": job.max_attempts,
+            "messaging.operation.type": kind,
+            "messaging.operation.name": operation,
         }
+        if self._server:
+            attributes["server.address"] = self._server
+        return attributes
+
+    def _message_attributes(self, job: Job, kind: str) -> dict[str, Any]:
+        """One job's producer span: ``send`` (a single enqueue) or ``create`` (in a batch)."""
+        attributes = self._common_attributes(kind, "enqueue" if kind == "send" else "create")
+        attributes.update(
+            {
+                "messaging.destination.name": job.queue,
+                "messaging.message.id": str(job.id),
+                "taskward.task.name": job.task,
+                "taskward.job.priority": job.priority,
+                "taskward.job.max_attempts": job.max_attempts,
+            }
+        )
         if job.state is JobState.SCHEDULED and job.scheduled_at is not None:
             attributes["taskward.job.scheduled_at"] = job.scheduled_at.isoformat()
         if "correlation_id" in job.meta:
             attributes["messaging.message.conversation_id"] = str(job.meta["correlation_id"])
-        if self._server:
-            attributes["server.address"] = self._server
         return attributes
 
     def _end_all(self, spans: list[trace.Span], exc: BaseException | None) -> None:
@@ -289,6 +321,15 @@ def _set_outcome(span: trace.Span, outcome: Outcome) -> None:
         span.set_status(Status(StatusCode.ERROR, error.message))
     elif outcome.kind == "discarded":
         span.set_status(Status(StatusCode.ERROR, outcome.reason or "discarded"))
+
+
+def _carrying(job: Job, span: trace.Span, parent: otel_context.Context) -> Job:
+    """``job`` with ``span``'s context in its meta (``traceparent``) and ``trace_id``."""
+    meta = dict(job.meta)
+    propagate.inject(meta, trace.set_span_in_context(span, parent))
+    context = span.get_span_context()
+    trace_id = format(context.trace_id, "032x") if context.is_valid else job.trace_id
+    return job.evolve(meta=meta, trace_id=trace_id) if meta else job
 
 
 def _previous_attempt(job: Job) -> SpanContext | None:

@@ -28,12 +28,14 @@ _set = object.__setattr__
 _SAFE = uuid.SafeUUID.unknown
 
 
-def _forget_pool() -> None:
-    global _pool, _taken
+def _after_fork_in_child() -> None:
+    """Drop the parent's pool, and its lock, which another thread may have held at the fork."""
+    global _pool, _taken, _lock
     _pool, _taken = b"", 0
+    _lock = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget_pool)
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def uuid7() -> uuid.UUID:

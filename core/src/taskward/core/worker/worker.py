@@ -295,32 +295,37 @@ class Worker:
             free = runner.limit - runner.running
             if free > 0 and runner.name not in self.paused:
                 want = min(free, self.claim_batch)
-                with self.claims.claiming():
-                    try:
-                        started = await self.db(self._claim, runner.name, want)
-                    except Exception as exc:
-                        log.warning(
-                            "claim on queue %s failed (%s); retrying in %.1fs",
-                            runner.name,
-                            _reason(exc),
-                            delay,
-                        )
-                        await asyncio.sleep(delay)
-                        delay = min(delay * 2, 5.0)
-                        continue
-                    delay = 0.1
-                    if self._stopping.is_set():  # claimed while shutting down: hand back
-                        for s in started:
-                            self.completer.settle(s.job, None)
-                        break
-                    if started:
-                        self.app.emit(started)
-                        for s in started:
-                            self._spawn(runner, s)
+                try:
+                    started = await self._claim_and_spawn(runner, want)
+                except Exception as exc:
+                    log.warning(
+                        "claim on queue %s failed (%s); retrying in %.1fs",
+                        runner.name,
+                        _reason(exc),
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                delay = 0.1
                 if len(started) == want:
                     continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(runner.wake.wait(), self._idle_wait(runner.name))
+
+    async def _claim_and_spawn(self, runner: QueueRunner, want: int) -> list[JobStarted]:
+        """Claim up to ``want`` jobs and start them, all inside the claim ledger (and
+        only that: a failed claim's backoff must not hold back the stranded-job check)."""
+        with self.claims.claiming():
+            started = await self.db(self._claim, runner.name, want)
+            if self._stopping is not None and self._stopping.is_set():
+                for s in started:  # claimed while shutting down: hand straight back
+                    self.completer.settle(s.job, None)
+            elif started:
+                self.app.emit(started)
+                for s in started:
+                    self._spawn(runner, s)
+        return started
 
     def _idle_wait(self, queue: str) -> float:
         """The poll interval, or less when a rate limit holding jobs has a token soon."""

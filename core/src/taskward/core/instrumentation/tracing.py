@@ -97,7 +97,7 @@ class Tracing:
         if len(jobs) == 1:
             (job,) = jobs
             span = self._start(f"send {job.queue}", parent, self._message_attributes(job, "send"))
-            return [span], [_carrying(job, span, parent)]
+            return [span], [_carrying(job, _context_of(span, parent))]
         creates: list[trace.Span] = []
         if self.create_spans:
             creates = [
@@ -114,8 +114,11 @@ class Tracing:
             name = f"send {queue}"
         links = [Link(c.get_span_context()) for c in creates] or None
         batch = self.tracer.start_span(name, parent, SpanKind.PRODUCER, attributes, links)
-        carriers = creates or [batch] * len(jobs)
-        traced = [_carrying(job, span, parent) for job, span in zip(jobs, carriers, strict=True)]
+        if creates:
+            contexts = [_context_of(span, parent) for span in creates]
+        else:  # every row carries the batch span: its context is rendered once
+            contexts = [_context_of(batch, parent)] * len(jobs)
+        traced = [_carrying(job, c) for job, c in zip(jobs, contexts, strict=True)]
         return [*creates, batch], traced
 
     def _start(
@@ -323,13 +326,23 @@ def _set_outcome(span: trace.Span, outcome: Outcome) -> None:
         span.set_status(Status(StatusCode.ERROR, outcome.reason or "discarded"))
 
 
-def _carrying(job: Job, span: trace.Span, parent: otel_context.Context) -> Job:
-    """``job`` with ``span``'s context in its meta (``traceparent``) and ``trace_id``."""
-    meta = dict(job.meta)
-    propagate.inject(meta, trace.set_span_in_context(span, parent))
+def _context_of(
+    span: trace.Span, parent: otel_context.Context
+) -> tuple[dict[str, str], str | None]:
+    """What a row enqueued under ``span`` carries: the propagated headers
+    (``traceparent``, ``tracestate``, ``baggage``) and the trace id, if valid."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, trace.set_span_in_context(span, parent))
     context = span.get_span_context()
-    trace_id = format(context.trace_id, "032x") if context.is_valid else job.trace_id
-    return job.evolve(meta=meta, trace_id=trace_id) if meta else job
+    return carrier, format(context.trace_id, "032x") if context.is_valid else None
+
+
+def _carrying(job: Job, carried: tuple[dict[str, str], str | None]) -> Job:
+    """``job`` with the headers in its meta and the trace id in ``trace_id``."""
+    carrier, trace_id = carried
+    if not carrier:
+        return job
+    return job.evolve(meta={**job.meta, **carrier}, trace_id=trace_id or job.trace_id)
 
 
 def _previous_attempt(job: Job) -> SpanContext | None:

@@ -18,7 +18,7 @@ from taskward.core import migrate, schema
 from taskward.core._gc import deferred_gc
 from taskward.core.bus import EventBus
 from taskward.core.clock import Clock, SystemClock
-from taskward.core.db import check_connection, create_engine, mask_url
+from taskward.core.db import check_connection, create_engine, mask_url, prepare_engine
 from taskward.core.enqueue import build_job, released_key
 from taskward.core.errors import DatabaseUnavailableError, JobNotFoundError, UnknownTaskError
 from taskward.core.events import (
@@ -58,7 +58,9 @@ class Taskward:
         clock: Clock | None = None,
         allow_unregistered: bool = False,
     ) -> None:
-        self.engine = database if isinstance(database, sa.Engine) else create_engine(database)
+        self.engine = (
+            prepare_engine(database) if isinstance(database, sa.Engine) else create_engine(database)
+        )
         self.store = store_for(self.engine)
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()
@@ -155,9 +157,17 @@ class Taskward:
                 write = _bind_hook(hook, write)
             return write(jobs)
 
-    async def enqueue_many_async(self, specs: Iterable[JobSpec]) -> list[Job]:
-        """``enqueue_many`` without blocking the event loop."""
+    async def enqueue_many_async(
+        self, specs: Iterable[JobSpec], *, connection: sa.Connection | None = None
+    ) -> list[Job]:
+        """``enqueue_many`` without blocking the event loop.
+
+        With ``connection`` the jobs join the caller's transaction, on the caller's
+        thread (a connection belongs to one thread; the caller holds it open anyway).
+        """
         specs = list(specs)
+        if connection is not None:
+            return self.enqueue_many(specs, connection=connection)
         return await asyncio.to_thread(self.enqueue_many, specs)
 
     def _writer(

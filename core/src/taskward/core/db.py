@@ -11,6 +11,7 @@ by :mod:`taskward.core._json` on both.
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,15 +58,38 @@ def create_engine(url: str | URL, **kwargs: Any) -> sa.Engine:
     kwargs.setdefault("json_deserializer", loads)
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(parsed, **kwargs)
+            connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+            if parsed.database in (None, "", ":memory:"):
+                kwargs.setdefault("poolclass", StaticPool)
+            return prepare_engine(sa.create_engine(parsed, connect_args=connect_args, **kwargs))
         if "poolclass" not in kwargs:
             kwargs.setdefault("pool_size", 10)
             kwargs.setdefault("max_overflow", 20)
-        engine = sa.create_engine(parsed, **kwargs)
-        _ping_when_idle(engine)
-        return engine
+        return prepare_engine(sa.create_engine(parsed, **kwargs))
     except (NoSuchModuleError, ImportError) as exc:
         raise DatabaseUnavailableError(mask_url(parsed), f"driver missing ({exc})") from None
+
+
+def prepare_engine(engine: sa.Engine) -> sa.Engine:
+    """Give ``engine`` the dialect setup a queue needs (once; an engine the user built
+    gets the same as one made from a URL): SQLite's pragmas and ``BEGIN IMMEDIATE``,
+    PostgreSQL's ping of rested connections. Pool sizes and JSON codecs stay the
+    engine's own."""
+    if engine in _prepared:
+        return engine
+    if engine.dialect.name == "sqlite":
+        _tune_sqlite(engine)
+    elif engine.dialect.name == "postgresql":
+        _ping_when_idle(engine)
+    else:
+        raise DatabaseUnavailableError(
+            mask_url(engine.url), "only sqlite:/// and postgresql:// URLs are supported"
+        )
+    _prepared.add(engine)
+    return engine
+
+
+_prepared: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
 
 
 def _ping_when_idle(engine: sa.Engine) -> None:
@@ -92,29 +116,23 @@ def _ping_when_idle(engine: sa.Engine) -> None:
             raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
-def _sqlite_engine(url: URL, **kwargs: Any) -> sa.Engine:
-    connect_args = {
-        "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-        "check_same_thread": False,
-        "isolation_level": None,
-    }
-    if url.database in (None, "", ":memory:"):
-        kwargs.setdefault("poolclass", StaticPool)
-    engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _tune_sqlite(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "checkout")
+    def _pragmas(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        # On checkout, not connect: an engine handed in may have pooled connections already.
+        if record.info.get("taskward_pragmas"):
+            return
+        dbapi_conn.isolation_level = None  # the driver's own BEGIN would pre-empt ours
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+        record.info["taskward_pragmas"] = True
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(conn: sa.Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
 
 
 def check_connection(engine: sa.Engine) -> None:

@@ -143,7 +143,8 @@ class BoundTask:
         )[0]
 
     async def enqueue_async(self, *args: Any, **kwargs: Any) -> Job:
-        jobs = await self.task.app.enqueue_many_async([self.spec(*args, **kwargs)])
+        specs = [self.spec(*args, **kwargs)]
+        jobs = await self.task.app.enqueue_many_async(specs, connection=self.opts.connection)
         return jobs[0]
 
     def enqueue_many(

@@ -16,7 +16,7 @@ from typing import IO
 import sqlalchemy as sa
 
 from bench.tasks import QUEUE, make_app
-from taskward.core import Taskward, schema
+from taskward.core import Taskward, manage_gc, schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,6 +81,7 @@ def _wait_registered(url: str, procs: list[subprocess.Popen[bytes]], log: IO[byt
 
 
 def main() -> None:
+    manage_gc()  # a worker process, as `taskward worker` runs one
     url, concurrency = sys.argv[1], int(sys.argv[2])
     factory: Callable[[str], Taskward] = make_app
     if len(sys.argv) > 3:

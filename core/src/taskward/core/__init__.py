@@ -1,5 +1,6 @@
 """Taskward core: durable jobs on SQLite and PostgreSQL, workers, retries and events."""
 
+from taskward.core._gc import manage_gc
 from taskward.core.app import Taskward
 from taskward.core.clock import Clock, FakeClock, SystemClock
 from taskward.core.errors import (
@@ -51,4 +52,5 @@ __all__ = [
     "Worker",
     "__version__",
     "current_attempt",
+    "manage_gc",
 ]

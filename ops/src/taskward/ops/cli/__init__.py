@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from taskward.core import manage_gc
 from taskward.ops.cli._common import exit_code, one_line
 from taskward.ops.cli.db import db
 from taskward.ops.cli.demo import demo
@@ -33,6 +34,7 @@ cli.command()(demo)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``taskward`` console script."""
+    manage_gc()  # this process is Taskward's own: its workers freeze their start-up heap
     try:
         cli(args=argv, prog_name="taskward")
     except KeyboardInterrupt:  # Ctrl-C before a worker had its own handlers: no traceback

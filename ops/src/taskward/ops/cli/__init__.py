@@ -12,6 +12,7 @@ import typer
 
 from taskward.core import manage_gc
 from taskward.ops.cli._common import exit_code, one_line
+from taskward.ops.cli.config import config
 from taskward.ops.cli.db import db
 from taskward.ops.cli.demo import demo
 from taskward.ops.cli.enqueue import enqueue
@@ -26,6 +27,7 @@ cli = typer.Typer(
     add_completion=False,
 )
 cli.add_typer(db, name="db")
+cli.add_typer(config, name="config")
 cli.add_typer(jobs, name="jobs")
 cli.command()(worker)
 cli.command()(enqueue)

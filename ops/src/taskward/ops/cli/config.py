@@ -1,0 +1,85 @@
+"""``taskward config check|show|schema``: the config file without starting anything."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from taskward.ops.config import ConfigError, TaskwardConfig, json_schema, load_settings
+from taskward.ops.config.apply import build_policies
+from taskward.ops.config.render import Format, render
+from taskward.ops.errors import OpsError
+from taskward.ops.loader import load_app
+
+config = typer.Typer(help="Check, show and describe taskward.toml.", no_args_is_help=True)
+
+#: ``--config PATH`` for every command that reads the file.
+ConfigPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="The config file (default: $TASKWARD_CONFIG, else ./taskward.toml if present).",
+        dir_okay=False,
+    ),
+]
+
+
+def load_or_exit(path: Path | None) -> TaskwardConfig:
+    """The configuration, or every problem on stderr (one a line) and exit status 2."""
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        _fail(exc.lines())
+        raise AssertionError("unreachable") from None
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+    raise typer.Exit(2)
+
+
+@config.command()
+def check(config_path: ConfigPath = None) -> None:
+    """Validate the configuration (and the app's task names); exit 2 listing every error."""
+    settings = load_or_exit(config_path)
+    if settings.app.module:
+        try:
+            app = load_app(settings.app.module)
+        except OpsError as exc:
+            _fail([f"{settings.file or 'configuration'}: app.module: {exc}"])
+        try:
+            problems = build_policies(settings, list(app.tasks)).problems
+        finally:
+            app.close()
+        if problems:
+            _fail([str(p) for p in problems])
+    where = settings.file or "embedded defaults (no taskward.toml found)"
+    counts = (
+        f"{len(settings.queues)} queues, {len(settings.tasks)} tasks, "
+        f"{len(settings.schedules)} schedules"
+    )
+    typer.echo(f"{where}: OK ({counts})")
+
+
+@config.command()
+def show(
+    config_path: ConfigPath = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="toml, json or yaml.")] = "toml",
+) -> None:
+    """Print the effective configuration (file, environment and defaults), secrets masked."""
+    if output not in ("toml", "json", "yaml"):
+        _fail([f"--output: expected toml, json or yaml, got {output!r}"])
+    fmt: Format = output  # type: ignore[assignment]
+    sys.stdout.write(render(load_or_exit(config_path), fmt).rstrip("\n") + "\n")
+
+
+@config.command()
+def schema() -> None:
+    """Print the JSON Schema of taskward.toml, for editors (e.g. Even Better TOML)."""
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import uuid
 from collections.abc import Iterator
@@ -68,6 +69,42 @@ def test_an_app_with_its_own_url_is_moved_onto_database(
         assert [j.id for j in check.list_jobs()] == [job.id]
     finally:
         check.close()
+    assert not elsewhere.exists()
+
+
+def test_a_moved_app_keeps_its_workflows_and_limits(module_dir: Path, database_url: str) -> None:
+    """The store on the new database runs the same plugins: dependents are released and
+    limits enforced there, not only on the database the module named."""
+    elsewhere = module_dir / "hard-coded.db"
+    name = _module(
+        module_dir,
+        "from taskward.core import Taskward\n"
+        "from taskward.core.limits import Limit\n"
+        f"app = Taskward('sqlite:///{elsewhere}')\n"
+        "@app.task(name='first')\n"
+        "def first() -> str:\n"
+        "    return 'one'\n"
+        "@app.task(name='second')\n"
+        "def second() -> str:\n"
+        "    return 'two'\n"
+        "@app.task(name='capped', queue='capped', limit=Limit(concurrency=1))\n"
+        "def capped() -> None: ...\n",
+    )
+    app = load_app(f"{name}:app", database_url)
+    module = sys.modules[name]
+    try:
+        app.migrate()
+        a = module.first.enqueue()
+        b = module.second.options(depends_on=[a]).enqueue()
+        asyncio.run(app.worker(["default"], listen=False).drain())
+        assert app.get_job(b.id).state.value == "completed"  # released on the new database
+
+        module.capped.enqueue_many([() for _ in range(3)])
+        with app.connect() as conn:
+            claimed = app.store.claim(conn, "capped", "w", 10, app.clock.now())
+        assert len(claimed) == 1  # the concurrency cap holds on the new database
+    finally:
+        app.close()
     assert not elsewhere.exists()
 
 

@@ -123,7 +123,8 @@ def test_limits_of_other_queues_leave_a_queue_on_the_plain_claim(
     app.limits.add(Limit(queue="emails", concurrency=1))
     with app.connect() as conn:
         assert app.store.claim_limiter is not None
-        assert app.store.claim_limiter.choose(conn, "default", 10, app.clock.now()) is None
+        limiter = app.store.claim_limiter
+        assert limiter.choose(app.store, conn, "default", 10, app.clock.now()) is None
     work.enqueue_many([{"n": n} for n in range(5)])
     assert len(claim(app)) == 5
 

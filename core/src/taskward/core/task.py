@@ -6,16 +6,12 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 import sqlalchemy as sa
 
 from taskward.core.job import Job
 from taskward.core.retry import RetryPolicy
-
-if TYPE_CHECKING:
-    from taskward.core.app import Taskward
-    from taskward.core.limits import Limit
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -48,8 +44,6 @@ class TaskPolicy:
     unique: Unique | None = None
     tags: tuple[str, ...] = ()
     on_retry: Callable[[Job, BaseException], None] | None = None
-    #: Rate limit and/or concurrency cap on this task's jobs, on all workers.
-    limit: Limit | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,11 +80,33 @@ class JobSpec:
     options: EnqueueOptions = EnqueueOptions()
 
 
+class Enqueuer(Protocol):
+    """Inserts jobs: what a task (and a feature that enqueues) is given instead of the app."""
+
+    def policy_for(self, name: str) -> TaskPolicy:
+        """The policy of the task ``name``; raises if it is not registered."""
+        ...
+
+    def enqueue_many(
+        self, specs: Iterable[JobSpec], *, connection: sa.Connection | None = None
+    ) -> list[Job]:
+        """Insert jobs in one transaction (the caller's, with ``connection``)."""
+        ...
+
+    async def enqueue_many_async(
+        self, specs: Iterable[JobSpec], *, connection: sa.Connection | None = None
+    ) -> list[Job]:
+        """``enqueue_many`` without blocking the event loop (the caller's transaction too)."""
+        ...
+
+
 class Task(Generic[P, R]):
     """A registered task. Call it to run the function directly; ``enqueue`` to queue it."""
 
-    def __init__(self, app: Taskward, fn: Callable[P, R], name: str, policy: TaskPolicy) -> None:
-        self.app = app
+    def __init__(
+        self, enqueuer: Enqueuer, fn: Callable[P, R], name: str, policy: TaskPolicy
+    ) -> None:
+        self.enqueuer = enqueuer
         self.fn = fn
         self.name = name
         self.policy = policy
@@ -138,20 +154,20 @@ class BoundTask:
         return JobSpec(self.task.name, args, kwargs, self.opts)
 
     def enqueue(self, *args: Any, **kwargs: Any) -> Job:
-        return self.task.app.enqueue_many(
+        return self.task.enqueuer.enqueue_many(
             [self.spec(*args, **kwargs)], connection=self.opts.connection
         )[0]
 
     async def enqueue_async(self, *args: Any, **kwargs: Any) -> Job:
         specs = [self.spec(*args, **kwargs)]
-        jobs = await self.task.app.enqueue_many_async(specs, connection=self.opts.connection)
+        jobs = await self.task.enqueuer.enqueue_many_async(specs, connection=self.opts.connection)
         return jobs[0]
 
     def enqueue_many(
         self, calls: Iterable[tuple[Any, ...] | Mapping[str, Any] | JobSpec]
     ) -> list[Job]:
         specs = [self._as_spec(call) for call in calls]
-        return self.task.app.enqueue_many(specs, connection=self.opts.connection)
+        return self.task.enqueuer.enqueue_many(specs, connection=self.opts.connection)
 
     def _as_spec(self, call: tuple[Any, ...] | Mapping[str, Any] | JobSpec) -> JobSpec:
         if isinstance(call, JobSpec):

@@ -7,8 +7,7 @@ import os
 import sys
 
 from taskward.core import Taskward
-from taskward.core.db import create_engine, normalise_url
-from taskward.core.store import store_for
+from taskward.core.db import normalise_url
 from taskward.ops.errors import AppLoadError
 from taskward.ops.urls import ENV_VAR
 
@@ -19,7 +18,8 @@ def load_app(spec: str, database: str | None = None) -> Taskward:
     ``database`` is exported as ``$TASKWARD_DATABASE_URL`` before the import, so an
     app module that reads it needs nothing else. An app that hard-codes its URL is
     moved onto ``database`` after the import, keeping its tasks, hooks and
-    subscribers, so follow-up jobs its handlers enqueue land in the same database.
+    subscribers and plugins, so follow-up jobs its handlers enqueue land in the same
+    database and its workflows and limits hold there.
     """
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
@@ -48,6 +48,4 @@ def _use_database(app: Taskward, database: str) -> None:
         hide_password=False
     ):
         return
-    app.engine.dispose()
-    app.engine = create_engine(wanted)
-    app.store = store_for(app.engine)
+    app.use_database(wanted)

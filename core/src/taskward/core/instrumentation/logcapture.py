@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
+from taskward.core.attempt import AttemptContext
 from taskward.core.instrumentation.config import LogsConfig
 from taskward.core.instrumentation.logrows import (
     Row,
@@ -33,7 +34,6 @@ from taskward.core.instrumentation.logrows import (
     record_row,
 )
 from taskward.core.outcomes import Outcome
-from taskward.core.worker.context import AttemptContext
 
 current_log: ContextVar[AttemptLog | None] = ContextVar("taskward_log_capture", default=None)
 CountDropped = Callable[[str, int], None]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from taskward.core.attempt import AttemptContext
 from taskward.core.instrumentation.config import LogsConfig
 from taskward.core.instrumentation.guard import Guard
 from taskward.core.instrumentation.logcapture import AttemptLog, current_log, install, uninstall
 from taskward.core.instrumentation.logstore import CountRecords, LogWriter
 from taskward.core.outcomes import Outcome
-from taskward.core.worker.context import AttemptContext
 from taskward.core.worker.executor import CallNext
 
 if TYPE_CHECKING:

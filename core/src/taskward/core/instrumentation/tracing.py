@@ -30,6 +30,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from taskward.core import __version__
+from taskward.core.attempt import AttemptContext
 from taskward.core.events import Event, MaintenanceRan
 from taskward.core.instrumentation import traceparent
 from taskward.core.instrumentation.config import TracingConfig
@@ -37,7 +38,6 @@ from taskward.core.instrumentation.guard import Guard
 from taskward.core.job import Job
 from taskward.core.outcomes import Outcome
 from taskward.core.states import JobState
-from taskward.core.worker.context import AttemptContext
 from taskward.core.worker.executor import CallNext
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
-"""``app.limits``: the limits of an app, applied inside every claim's transaction.
+"""``app.limits``: the limits of an app, a plugin applied inside every claim's transaction.
 
-With no limit added the store never calls in here and claims stay one
+With no limit added the store's claim limiter is ``None`` and claims stay one
 statement. With limits, a claim reads candidates page by page (locked with
 ``SKIP LOCKED`` on PostgreSQL), lets :class:`Admission` pick within the limits,
 writes the buckets back and reports each held job once with a
@@ -14,21 +14,19 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from taskward.core import schema
+from taskward.core.clock import Clock
 from taskward.core.errors import InvalidLimitError
 from taskward.core.events import JobRateLimited
 from taskward.core.limits import buckets
 from taskward.core.limits.admission import Admission, Candidate
 from taskward.core.limits.spec import Limit
-
-if TYPE_CHECKING:
-    from taskward.core.app import Taskward
-    from taskward.core.worker import Worker
-    from taskward.core.worker.loops import Loop
+from taskward.core.loops import Loop
+from taskward.core.ports import Connect, Emitter, LoopHost, Plugin
+from taskward.core.store import ClaimLimiter, SqlStore, jobs_where
 
 J = schema.jobs
 PAGE = 100
@@ -37,11 +35,13 @@ MAX_REPORTED = 10_000
 PRUNE_INTERVAL = 60.0
 
 
-class Limits:
+class Limits(Plugin):
     """Rate limits and concurrency caps, enforced at claim time across all workers."""
 
-    def __init__(self, app: Taskward) -> None:
-        self.app = app
+    name = "limits"
+
+    def __init__(self, *, connect: Connect, clock: Clock, emitter: Emitter) -> None:
+        self._connect, self._clock, self._emitter = connect, clock, emitter
         self._limits: dict[str, Limit] = {}
         self._reported: OrderedDict[uuid.UUID, None] = OrderedDict()
         self._waits: dict[str, float | None] = {}
@@ -52,8 +52,12 @@ class Limits:
         if self._limits.get(limit.name, limit) != limit:
             raise InvalidLimitError(f"{limit.name}: a different limit has that scope")
         self._limits[limit.name] = limit
-        self.app.store.claim_limiter = self
         return limit
+
+    @property
+    def claim_limiter(self) -> ClaimLimiter | None:
+        """This plugin, once it has a limit to enforce (until then claims stay plain)."""
+        return self if self._limits else None
 
     def __iter__(self) -> Iterator[Limit]:
         return iter(list(self._limits.values()))
@@ -64,14 +68,14 @@ class Limits:
 
     # -- the claim hook ----------------------------------------------------------------
     def choose(
-        self, conn: sa.Connection, queue: str, limit: int, now: datetime
+        self, store: SqlStore, conn: sa.Connection, queue: str, limit: int, now: datetime
     ) -> tuple[list[uuid.UUID], datetime] | None:
         """Ids of up to ``limit`` jobs of ``queue`` the limits let start (locked), best first,
         and the time they were granted at (read once the limits were locked)."""
         scope = [lim for lim in self._limits.values() if lim.queue in (None, queue)]
         if not scope:
             return None
-        admission = Admission(self.app.store, self.app.clock, queue, scope, now)
+        admission = Admission(store, self._clock, queue, scope, now)
         picked: list[uuid.UUID] = []
         after, scanned = None, 0
         while len(picked) < limit and scanned < MAX_SCAN:
@@ -89,13 +93,18 @@ class Limits:
             scanned, after = scanned + len(page), page[-1]
             if len(page) < size:
                 break
-        buckets.write(self.app.store, conn, admission.buckets)
-        self._report(conn, admission, picked, admission.now)
+        buckets.write(store, conn, admission.buckets)
+        self._report(store, conn, admission, picked, admission.now)
         self._waits[queue] = admission.wait()
         return picked, admission.now
 
     def _report(
-        self, conn: sa.Connection, admission: Admission, picked: Sequence[uuid.UUID], now: datetime
+        self,
+        store: SqlStore,
+        conn: sa.Connection,
+        admission: Admission,
+        picked: Sequence[uuid.UUID],
+        now: datetime,
     ) -> None:
         """One ``JobRateLimited`` per job per wait, not one per claim that skipped it."""
         with self._lock:
@@ -107,31 +116,29 @@ class Limits:
             while len(self._reported) > MAX_REPORTED:
                 self._reported.popitem(last=False)
         if fresh:
-            jobs = self.app.store.jobs_where(conn, J.c.id.in_(list(fresh)))
+            jobs = jobs_where(conn, J.c.id.in_(list(fresh)))
             events = [JobRateLimited(at=now, job=j, limit=fresh[j.id].name) for j in jobs]
-            self.app.store.write_events(conn, events)
-            self.app.emit_on_commit(conn, events)
+            store.write_events(conn, events)
+            self._emitter.emit_on_commit(conn, events)
 
     # -- maintenance -------------------------------------------------------------------
     def prune(self) -> int:
         """Delete per-key buckets idle long enough to be full again (a missing row is full)."""
-        now, deleted = self.app.clock.now(), 0
-        with self.app.connect() as conn:
+        now, deleted = self._clock.now(), 0
+        with self._connect() as conn:
             for lim in self._limits.values():
                 if lim.rate is not None and lim.by is not None:
                     refill = timedelta(seconds=lim.rate.capacity / lim.rate.per_second)
                     deleted += buckets.prune(conn, lim.name, now - refill)
         return deleted
 
-    def loops(self, worker: Worker) -> list[Loop]:
+    def loops(self, host: LoopHost) -> list[Loop]:
         """The leader's bucket pruning (none without per-key rate limits)."""
-        from taskward.core.worker.loops import Loop
-
         if not any(lim.rate is not None and lim.by is not None for lim in self._limits.values()):
             return []
 
         async def prune() -> None:
-            await worker.db(self.prune)
+            await host.offload(self.prune)
 
         return [Loop("limits-prune", PRUNE_INTERVAL, prune, leader_only=True)]
 

@@ -12,22 +12,20 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from taskward.core.clock import Clock
 from taskward.core.errors import InvalidScheduleError, ScheduleNotFoundError
 from taskward.core.events import JobCompleted, JobEvent
 from taskward.core.job import Job
+from taskward.core.loops import Loop
+from taskward.core.ports import Connect, Enqueuer, LoopHost, Plugin
 from taskward.core.schedules import state
 from taskward.core.schedules.cron import Schedule
 from taskward.core.schedules.state import ScheduleInfo
+from taskward.core.store import SqlStore, TransitionHook
 from taskward.core.task import JobSpec, Task
-
-if TYPE_CHECKING:
-    from taskward.core.app import Taskward
-    from taskward.core.worker import Worker
-    from taskward.core.worker.loops import Loop
 
 log = logging.getLogger("taskward.core.schedules")
 # Aliases: inside the class, ``list`` is the method.
@@ -35,11 +33,13 @@ Infos = list[ScheduleInfo]
 Jobs = list[Job]
 
 
-class Schedules:
-    """Every schedule of one app (``app.schedules``)."""
+class Schedules(Plugin):
+    """Every schedule of one app (``app.schedules``): a plugin whose loop the leader runs."""
 
-    def __init__(self, app: Taskward) -> None:
-        self.app = app
+    name = "schedules"
+
+    def __init__(self, *, connect: Connect, clock: Clock, enqueuer: Enqueuer) -> None:
+        self._connect, self._clock, self._enqueuer = connect, clock, enqueuer
         self._defined: dict[str, Schedule] = {}
         self._synced = False
 
@@ -59,7 +59,7 @@ class Schedules:
         a run within ``misfire_grace`` seconds of its time is on time, not missed.
         """
         spec = target.spec() if isinstance(target, Task) else target
-        self.app.policy_for(spec.task)  # an unknown task fails here, not at 3 a.m.
+        self._enqueuer.policy_for(spec.task)  # an unknown task fails here, not at 3 a.m.
         schedule = Schedule(
             name=name,
             cron=cron,
@@ -82,12 +82,12 @@ class Schedules:
     # -- operators -----------------------------------------------------------------
     def list(self) -> Infos:
         """Every stored schedule with its pause flag, last and next fire times."""
-        with self.app.connect() as conn:
+        with self._connect() as conn:
             self._sync(conn)
             return state.read(conn)
 
     def get(self, name: str) -> ScheduleInfo:
-        with self.app.connect() as conn:
+        with self._connect() as conn:
             self._sync(conn)
             found = state.read(conn, name)
         if not found:
@@ -103,8 +103,8 @@ class Schedules:
         return self._set_paused(name, False)
 
     def _set_paused(self, name: str, paused: bool) -> ScheduleInfo:
-        now = self.app.clock.now()
-        with self.app.connect() as conn:
+        now = self._clock.now()
+        with self._connect() as conn:
             self._sync(conn)
             found = state.read(conn, name, lock=True)
             if not found:
@@ -116,8 +116,8 @@ class Schedules:
     # -- the leader's side -----------------------------------------------------------
     def tick(self) -> Jobs:
         """Fire every schedule that is due now; the jobs enqueued (or already there)."""
-        now = self.app.clock.now()
-        with self.app.connect() as conn:
+        now = self._clock.now()
+        with self._connect() as conn:
             stored = self._sync(conn)
         due = [
             self._defined[info.name]
@@ -130,8 +130,8 @@ class Schedules:
         return [job for schedule in due for job in self._fire(schedule)]
 
     def _fire(self, schedule: Schedule) -> Jobs:
-        now = self.app.clock.now()
-        with self.app.connect() as conn:
+        now = self._clock.now()
+        with self._connect() as conn:
             found = state.read(conn, schedule.name, lock=True)
             if not found:
                 return []
@@ -146,7 +146,9 @@ class Schedules:
                     info.next_fire_at.isoformat(),
                     schedule.catch_up,
                 )
-            jobs = self.app.enqueue_many([schedule.job_spec(s) for s in slots], connection=conn)
+            jobs = self._enqueuer.enqueue_many(
+                [schedule.job_spec(s) for s in slots], connection=conn
+            )
             state.fired(
                 conn, schedule.name, slots[-1] if slots else info.last_fire_at, following, now
             )
@@ -158,11 +160,17 @@ class Schedules:
         names = {info.name for info in stored}
         if self._synced and names >= self._defined.keys():
             return stored
-        state.sync(conn, self._defined.values(), {i.name: i for i in stored}, self.app.clock.now())
+        state.sync(conn, self._defined.values(), {i.name: i for i in stored}, self._clock.now())
         self._synced = True
         return state.read(conn)
 
-    def record_success(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+    @property
+    def transition_hooks(self) -> Sequence[TransitionHook]:
+        return (self.record_success,)
+
+    def record_success(
+        self, _store: SqlStore, conn: sa.Connection, events: Sequence[JobEvent]
+    ) -> None:
         """Transition hook: note when a scheduled job completes (the last-success gauge)."""
         names = [
             e.job.meta["schedule"]
@@ -172,17 +180,15 @@ class Schedules:
         if names:
             state.succeeded(conn, names, events[0].at)
 
-    def loops(self, worker: Worker) -> builtins.list[Loop]:
+    def loops(self, host: LoopHost) -> builtins.list[Loop]:
         """The leader-only loop that fires schedules (none if this process has none)."""
-        from taskward.core.worker.loops import Loop
-
         if not self._defined:
             return []
 
         async def fire() -> None:
-            await worker.db(self.tick)
+            await host.offload(self.tick)
 
-        return [Loop("schedule", worker.stage_interval, fire, leader_only=True)]
+        return [Loop("schedule", host.interval, fire, leader_only=True)]
 
 
 def _calendar(info: ScheduleInfo) -> Schedule:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 
 from taskward.core.store.postgresql import (
@@ -10,22 +12,32 @@ from taskward.core.store.postgresql import (
     WAKEUP_CHANNEL,
     PostgresStore,
 )
-from taskward.core.store.sql import SqlStore
+from taskward.core.store.sql import (
+    ClaimLimiter,
+    SqlStore,
+    StorePlugin,
+    TransitionHook,
+    jobs_where,
+)
 from taskward.core.store.sqlite import SqliteStore
 
 __all__ = [
     "CANCEL_PREFIX",
     "QUEUE_PREFIX",
     "WAKEUP_CHANNEL",
+    "ClaimLimiter",
     "PostgresStore",
     "SqlStore",
     "SqliteStore",
+    "StorePlugin",
+    "TransitionHook",
+    "jobs_where",
     "store_for",
 ]
 
 
-def store_for(engine: sa.Engine) -> SqlStore:
-    """The store implementation for ``engine``'s dialect."""
+def store_for(engine: sa.Engine, plugins: Sequence[StorePlugin] = ()) -> SqlStore:
+    """The store implementation for ``engine``'s dialect, running ``plugins``' hooks."""
     if engine.dialect.name == "postgresql":
-        return PostgresStore(engine)
-    return SqliteStore(engine)
+        return PostgresStore(engine, plugins)
+    return SqliteStore(engine, plugins)

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from taskward.core.store._rows import EVENT_COLUMNS, INSERT_COLUMNS, UPDATE_COLUMNS
 
 WAKEUP_CHANNEL = "taskward_wakeup"
+#: Payload prefixes on the wake-up channel: a queue with work, a job to cancel.
+QUEUE_PREFIX = "q:"
+CANCEL_PREFIX = "c:"
 
 JSON_COLUMNS = frozenset({"args", "kwargs", "errors", "result", "progress", "tags", "meta", "data"})
 #: Non-text columns that arrive as JSON text and need a cast.

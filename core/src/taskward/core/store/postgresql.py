@@ -9,8 +9,9 @@ to adapt in Python), these cut the client's CPU and the round trips several time
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,10 +24,9 @@ from taskward.core.store import _copytext as copytext
 from taskward.core.store import _pgsql as q
 from taskward.core.store._rows import RowCodec, aware_iso
 from taskward.core.store.sql import SqlStore
+from taskward.core.store.wakeup import OnCancel, OnQueues, listen_postgres
 
-WAKEUP_CHANNEL = q.WAKEUP_CHANNEL
-QUEUE_PREFIX = "q:"
-CANCEL_PREFIX = "c:"
+WAKEUP_CHANNEL, QUEUE_PREFIX, CANCEL_PREFIX = q.WAKEUP_CHANNEL, q.QUEUE_PREFIX, q.CANCEL_PREFIX
 
 UUID_ARRAY = ARRAY(UUID(as_uuid=True))
 NOTIFY = sa.select(sa.func.pg_notify(WAKEUP_CHANNEL, sa.bindparam("payload", type_=sa.String)))
@@ -96,6 +96,15 @@ class PostgresStore(SqlStore):
 
     def notify_cancel(self, conn: sa.Connection, job_id: uuid.UUID) -> None:
         conn.execute(NOTIFY, {"payload": f"{CANCEL_PREFIX}{job_id}"})
+
+    async def listen(
+        self,
+        on_queues: OnQueues,
+        on_cancel: OnCancel,
+        stopping: asyncio.Event,
+        on_listening: Callable[[], object] = lambda: None,
+    ) -> None:
+        await listen_postgres(self.engine.url, on_queues, on_cancel, stopping, on_listening)
 
 
 def _copy(conn: sa.Connection, sql: str, lines: Iterator[str]) -> None:

@@ -8,6 +8,7 @@ same transaction and return them; callers emit them after commit.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -28,19 +29,34 @@ W = schema.workers
 Q = schema.queues
 L = schema.leases
 
-#: Runs inside ``write_transitions``' transaction with its events; may write more there.
-TransitionHook = Callable[[sa.Connection, Sequence[JobEvent]], None]
+#: Runs inside ``write_transitions``' transaction, given the store, the connection and the
+#: events; may write more there (with ``hooks=False``).
+TransitionHook = Callable[["SqlStore", sa.Connection, Sequence[JobEvent]], None]
 
 
 class ClaimLimiter(Protocol):
     """Picks what a claim may take under rate and concurrency limits (inside its transaction)."""
 
     def choose(
-        self, conn: sa.Connection, queue: str, limit: int, now: datetime
+        self, store: SqlStore, conn: sa.Connection, queue: str, limit: int, now: datetime
     ) -> tuple[list[uuid.UUID], datetime] | None:
         """Ids to claim (locked) and the time they were granted at, or ``None`` when no
         limit applies to ``queue``."""
         ...
+
+    def retry_after(self, queue: str) -> float | None:
+        """Seconds until a job of ``queue`` held by a limit may start (None: no hint)."""
+        ...
+
+
+class StorePlugin(Protocol):
+    """The part of a plugin the store runs: see :class:`taskward.core.ports.Plugin`."""
+
+    @property
+    def transition_hooks(self) -> Sequence[TransitionHook]: ...
+
+    @property
+    def claim_limiter(self) -> ClaimLimiter | None: ...
 
 
 class SqlStore:
@@ -48,12 +64,12 @@ class SqlStore:
 
     dialect = "sql"
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, plugins: Sequence[StorePlugin] = ()) -> None:
         self.engine = engine
-        #: Workflow dependencies and schedule bookkeeping hook in here.
-        self.transition_hooks: list[TransitionHook] = []
-        #: Set only when limits are configured; the plain claim never consults it.
-        self.claim_limiter: ClaimLimiter | None = None
+        #: The plugins whose hooks and limiters this store runs, fixed at construction.
+        self.plugins = tuple(plugins)
+        #: Run in every ``write_transitions`` (workflow dependents, schedule bookkeeping).
+        self.transition_hooks = tuple(h for p in self.plugins for h in p.transition_hooks)
         # The hot statements are built once: building one and computing its cache key
         # costs more Python time (~0.4 ms) than a small claim's database work.
         best = self._lock_for_claim(
@@ -74,6 +90,16 @@ class SqlStore:
                 J.c.attempted_by == sa.bindparam("b_worker"),
             )
         )
+
+    @property
+    def claim_limiter(self) -> ClaimLimiter | None:
+        """The limiter a claim consults now; ``None`` (the plain claim) until a plugin has
+        limits to enforce."""
+        for plugin in self.plugins:
+            limiter = plugin.claim_limiter
+            if limiter is not None:
+                return limiter
+        return None
 
     # -- dialect hooks -------------------------------------------------------------
     def _insert_into(self, table: sa.Table) -> Insert:
@@ -118,6 +144,20 @@ class SqlStore:
     def notify_cancel(self, conn: sa.Connection, job_id: uuid.UUID) -> None:
         """Tell the worker running ``job_id`` to stop it, on commit (else it polls)."""
 
+    async def listen(
+        self,
+        on_queues: Callable[[set[str] | None], None],
+        on_cancel: Callable[[uuid.UUID], object],
+        stopping: asyncio.Event,
+        on_listening: Callable[[], object] = lambda: None,
+    ) -> None:
+        """Until ``stopping``: call ``on_queues`` when other processes make jobs available
+        (``None``: maybe any queue) and ``on_cancel`` when one asks to cancel a job.
+
+        The dialect's way (``LISTEN``, polling a file); without one, return at once and
+        let the worker poll. ``on_listening`` runs after every (re)connect.
+        """
+
     # -- inserting -----------------------------------------------------------------
     def insert(self, conn: sa.Connection, jobs: Sequence[Job], now: datetime) -> list[JobEvent]:
         """Insert jobs; those whose unique key is taken are skipped (see :meth:`duplicates`)."""
@@ -154,8 +194,9 @@ class SqlStore:
     ) -> list[JobStarted]:
         """Move up to ``limit`` available jobs of ``queue`` to executing, best first."""
         chosen = None
-        if self.claim_limiter is not None:
-            choice = self.claim_limiter.choose(conn, queue, limit, now)
+        limiter = self.claim_limiter
+        if limiter is not None:
+            choice = limiter.choose(self, conn, queue, limit, now)
             if choice is not None:
                 chosen, now = choice
                 if not chosen:
@@ -219,14 +260,10 @@ class SqlStore:
         stmt = self._lock_rows(self._jobs_where(where, limit))
         return [job_from_row(r) for r in conn.execute(stmt)]
 
-    def jobs_where(self, conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[Job]:
-        """The jobs matching ``where``, oldest first, without locking them."""
-        return [job_from_row(r) for r in conn.execute(self._jobs_where(where))]
-
     def _jobs_where(
         self, where: sa.ColumnElement[bool], limit: int | None = None
     ) -> sa.Select[Any]:
-        return sa.select(*JOB_COLUMNS).where(where).order_by(J.c.id).limit(limit)
+        return _select_jobs(where, limit)
 
     def write_transitions(
         self, conn: sa.Connection, events: Sequence[JobEvent], *, hooks: bool = True
@@ -241,7 +278,15 @@ class SqlStore:
         self.notify(conn, {e.job.queue for e in events if e.job.state is JobState.AVAILABLE})
         if hooks:
             for hook in self.transition_hooks:
-                hook(conn, events)
+                hook(self, conn, events)
+
+    def request_cancel(self, conn: sa.Connection, job_id: uuid.UUID) -> None:
+        """Flag an executing job for cancellation and tell its worker on commit."""
+        conn.execute(J.update().where(J.c.id == job_id).values(cancel_requested=True))
+        self.notify_cancel(conn, job_id)
+
+    def set_max_attempts(self, conn: sa.Connection, job_id: uuid.UUID, max_attempts: int) -> None:
+        conn.execute(J.update().where(J.c.id == job_id).values(max_attempts=max_attempts))
 
     def write_events(self, conn: sa.Connection, events: Sequence[Event]) -> None:
         rows = [e for e in events if isinstance(e, JobEvent)]
@@ -313,6 +358,17 @@ class SqlStore:
         stmt = sa.select(J.c.queue, J.c.state, sa.func.count()).group_by(J.c.queue, J.c.state)
         return {(q, s): n for q, s, n in conn.execute(stmt)}
 
+    def backlogs(
+        self, conn: sa.Connection, queues: Sequence[str], now: datetime
+    ) -> dict[str, tuple[int, datetime]]:
+        """Per queue with work: how many jobs are available now, and the oldest one's time."""
+        stmt = (
+            sa.select(J.c.queue, sa.func.count(), sa.func.min(J.c.scheduled_at))
+            .where(J.c.state == "available", J.c.queue.in_(sorted(queues)), J.c.scheduled_at <= now)
+            .group_by(J.c.queue)
+        )
+        return {queue: (depth, oldest) for queue, depth, oldest in conn.execute(stmt)}
+
     def events_for(self, conn: sa.Connection, job_id: uuid.UUID) -> list[dict[str, Any]]:
         stmt = sa.select(E).where(E.c.job_id == job_id).order_by(E.c.id)
         return [dict(r) for r in conn.execute(stmt).mappings()]
@@ -360,7 +416,7 @@ class SqlStore:
         self, conn: sa.Connection, worker_id: str, claimed_before: datetime
     ) -> list[Job]:
         """Jobs executing under ``worker_id`` whose claim is older than ``claimed_before``."""
-        return self.jobs_where(
+        return jobs_where(
             conn,
             sa.and_(
                 J.c.state == "executing",
@@ -430,6 +486,15 @@ class SqlStore:
         return stmt.on_conflict_do_update(  # type: ignore[attr-defined,no-any-return]
             index_elements=keys, set_={k: v for k, v in values.items() if k not in keys}
         )
+
+
+def jobs_where(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[Job]:
+    """The jobs matching ``where``, oldest first, without locking them (any dialect)."""
+    return [job_from_row(r) for r in conn.execute(_select_jobs(where))]
+
+
+def _select_jobs(where: sa.ColumnElement[bool], limit: int | None = None) -> sa.Select[Any]:
+    return sa.select(*JOB_COLUMNS).where(where).order_by(J.c.id).limit(limit)
 
 
 def _available_queues(jobs: Iterable[Job]) -> set[str]:

@@ -6,7 +6,8 @@ rows already encoded by :class:`RowCodec`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -18,6 +19,7 @@ from taskward.core.events import JobEvent
 from taskward.core.schema import job_events, jobs, sqlite_time
 from taskward.core.store._rows import EVENT_COLUMNS, INSERT_COLUMNS, UPDATE_COLUMNS, RowCodec
 from taskward.core.store.sql import SqlStore
+from taskward.core.store.wakeup import OnCancel, OnQueues, watch_sqlite
 
 CODEC = RowCodec(uuid=attrgetter("hex"), time=sqlite_time)
 
@@ -48,6 +50,18 @@ class SqliteStore(SqlStore):
     def _write_snapshots(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
         _many(conn, UPDATE_JOBS, CODEC.updates(e.job for e in events))
         self._insert_events(conn, events)
+
+    async def listen(
+        self,
+        on_queues: OnQueues,
+        on_cancel: OnCancel,
+        stopping: asyncio.Event,
+        on_listening: Callable[[], object] = lambda: None,
+    ) -> None:
+        """Other processes' commits, seen by polling the file (cancels: by polling)."""
+        path = self.engine.url.database
+        if path and path != ":memory:":
+            await watch_sqlite(path, on_queues, stopping)
 
 
 def _many(conn: sa.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:

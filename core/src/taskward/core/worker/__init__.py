@@ -1,6 +1,6 @@
 """Workers: claim, run and settle jobs."""
 
-from taskward.core.worker.context import AttemptContext, current_attempt
+from taskward.core.attempt import AttemptContext, current_attempt
 from taskward.core.worker.executor import Executor, Middleware, error_type
 from taskward.core.worker.worker import Worker
 

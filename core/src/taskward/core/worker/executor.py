@@ -19,6 +19,7 @@ from typing import Any
 
 from opentelemetry import trace
 
+from taskward.core.attempt import AttemptContext, reset_current, set_current
 from taskward.core.clock import Clock
 from taskward.core.errors import JobCancelledError, JobTimeoutError, UnknownTaskError
 from taskward.core.job import Job
@@ -31,8 +32,7 @@ from taskward.core.outcomes import (
     Snooze,
     SpanRef,
 )
-from taskward.core.worker.context import AttemptContext, reset_current, set_current
-from taskward.core.worker.storable import check_storable, storable_text
+from taskward.core.storable import check_storable, storable_text
 
 log = logging.getLogger("taskward.core.worker")
 

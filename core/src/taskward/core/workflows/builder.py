@@ -13,19 +13,16 @@ import graphlib
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from taskward.core._ids import uuid7
 from taskward.core.errors import DependencyCycleError, InvalidJobError
 from taskward.core.job import Job
-from taskward.core.task import BoundTask, JobSpec, Task
+from taskward.core.task import BoundTask, Enqueuer, JobSpec, Task
 from taskward.core.workflows.plan import STEP, WORKFLOW
 from taskward.core.workflows.resolve import CANCEL
-
-if TYPE_CHECKING:
-    from taskward.core.app import Taskward
 
 Item = JobSpec | Task[..., Any] | BoundTask
 
@@ -85,7 +82,7 @@ class Workflow:
         self.tail = tuple(tail)
         return self
 
-    def enqueue(self, app: Taskward, *, connection: sa.Connection | None = None) -> WorkflowRun:
+    def enqueue(self, app: Enqueuer, *, connection: sa.Connection | None = None) -> WorkflowRun:
         """Insert every step in one transaction (the caller's, with ``connection``)."""
         order = self._order()
         workflow_id = uuid7()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from taskward.core.attempt import current_attempt
 from taskward.core.job import Job
 from taskward.core.task import BoundTask, JobSpec, Task
-from taskward.core.worker.context import current_attempt
+from taskward.core.workflows.service import Workflows
 
 _SPAWNED = "taskward.workflows.spawned"
 
@@ -22,7 +23,7 @@ def spawn(*items: JobSpec | Task[..., Any] | BoundTask) -> list[Job]:
     first = ctx.extras.get(_SPAWNED, 0)
     specs = [item if isinstance(item, JobSpec) else item.spec() for item in items]
     ctx.extras[_SPAWNED] = first + len(specs)
-    return ctx.task.app.workflows.spawn(ctx.job, specs, first)
+    return ctx.plugin(Workflows).spawn(ctx.job, specs, first)
 
 
 async def spawn_async(*items: JobSpec | Task[..., Any] | BoundTask) -> list[Job]:
@@ -33,10 +34,10 @@ async def spawn_async(*items: JobSpec | Task[..., Any] | BoundTask) -> list[Job]
 def dependency_results() -> list[Any]:
     """Results of the jobs the running job declared it depends on, in that order."""
     ctx = current_attempt()
-    return ctx.task.app.workflows.results_of(ctx.job)
+    return ctx.plugin(Workflows).results_of(ctx.job)
 
 
 def spawned_results() -> list[Any]:
     """Results of the children spawned by the jobs the running job depends on."""
     ctx = current_attempt()
-    return ctx.task.app.workflows.results_of(ctx.job, spawned=True)
+    return ctx.plugin(Workflows).results_of(ctx.job, spawned=True)

@@ -1,35 +1,42 @@
-"""``app.workflows``: the store hook that releases dependents, fan-out, results and views."""
+"""``app.workflows``: the plugin whose hook releases dependents; fan-out, results and views."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from taskward.core import schema
 from taskward.core.events import JobEvent
 from taskward.core.job import Job
+from taskward.core.ports import Connect, Emitter, Enqueuer, Plugin
 from taskward.core.states import FINISHED, JobState
+from taskward.core.store import SqlStore, TransitionHook
 from taskward.core.task import JobSpec
 from taskward.core.workflows import edges, view
 from taskward.core.workflows.resolve import AWAITING, CANCEL, settle
 
-if TYPE_CHECKING:
-    from taskward.core.app import Taskward
-
 J = schema.jobs
 
 
-class Workflows:
-    """The workflows of one app."""
+class Workflows(Plugin):
+    """The workflows of one app: a plugin whose transition hook releases dependents."""
 
-    def __init__(self, app: Taskward) -> None:
-        self.app = app
+    name = "workflows"
 
-    def on_transitions(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
+    def __init__(self, *, connect: Connect, emitter: Emitter, enqueuer: Enqueuer) -> None:
+        self._connect, self._emitter, self._enqueuer = connect, emitter, enqueuer
+
+    @property
+    def transition_hooks(self) -> Sequence[TransitionHook]:
+        return (self.on_transitions,)
+
+    def on_transitions(
+        self, store: SqlStore, conn: sa.Connection, events: Sequence[JobEvent]
+    ) -> None:
         """Store hook: jobs that just finished may release (or cancel) their dependents.
 
         Runs in the transaction that finishes them; what it changes is emitted on commit.
@@ -39,24 +46,24 @@ class Workflows:
             return
         waiting = edges.dependents(conn, finished)
         if waiting:
-            self.app.emit_on_commit(conn, settle(self.app.store, conn, waiting, events[0].at))
+            self._emitter.emit_on_commit(conn, settle(store, conn, waiting, events[0].at))
 
     def get(self, workflow_id: uuid.UUID | str) -> view.WorkflowView:
         """Every job of the workflow, its state and what it still waits for."""
-        with self.app.connect() as conn:
-            return view.load(self.app.store, conn, uuid.UUID(str(workflow_id)))
+        with self._connect() as conn:
+            return view.load(conn, uuid.UUID(str(workflow_id)))
 
     def of(self, job: Job | uuid.UUID | str) -> view.WorkflowView | None:
         """The workflow ``job`` belongs to, if any."""
         job_id = _job_id(job)
-        with self.app.connect() as conn:
+        with self._connect() as conn:
             workflow = edges.workflow_ids(conn, [job_id]).get(job_id)
-            return view.load(self.app.store, conn, workflow) if workflow else None
+            return view.load(conn, workflow) if workflow else None
 
     def results_of(self, job: Job | uuid.UUID | str, *, spawned: bool = False) -> list[Any]:
         """Results of what ``job`` waits for: its declared dependencies in order, or with
         ``spawned=True`` the children spawned by them (``None`` for one not completed)."""
-        with self.app.connect() as conn:
+        with self._connect() as conn:
             return edges.results(conn, _job_id(job), spawned=spawned)
 
     def spawn(self, parent: Job, specs: Sequence[JobSpec], first: int) -> list[Job]:
@@ -66,8 +73,8 @@ class Workflows:
         attempt that spawns the same children again gets the existing ones back.
         """
         keyed = [_keyed(spec, f"spawn:{parent.id}:{first + n}") for n, spec in enumerate(specs)]
-        with self.app.connect() as conn:
-            children = self.app.enqueue_many(keyed, connection=conn)
+        with self._connect() as conn:
+            children = self._enqueuer.enqueue_many(keyed, connection=conn)
             workflow = edges.workflow_ids(conn, [parent.id]).get(parent.id, parent.id)
             members = [(parent.id, workflow, None, CANCEL)]
             edges.add_members(conn, members + [(c.id, workflow, None, CANCEL) for c in children])

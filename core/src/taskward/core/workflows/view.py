@@ -12,7 +12,7 @@ from taskward.core import schema
 from taskward.core.errors import WorkflowNotFoundError
 from taskward.core.job import Job
 from taskward.core.states import FINISHED, JobState
-from taskward.core.store import SqlStore
+from taskward.core.store import jobs_where
 from taskward.core.workflows import edges
 from taskward.core.workflows.resolve import is_awaiting
 
@@ -57,11 +57,11 @@ class WorkflowView:
         return all(s.job.state in FINISHED for s in self.steps)
 
 
-def load(store: SqlStore, conn: sa.Connection, workflow_id: uuid.UUID) -> WorkflowView:
+def load(conn: sa.Connection, workflow_id: uuid.UUID) -> WorkflowView:
     names = edges.members(conn, workflow_id)
     if not names:
         raise WorkflowNotFoundError(workflow_id)
-    jobs = {j.id: j for j in store.jobs_where(conn, J.c.id.in_(_member_ids(workflow_id)))}
+    jobs = {j.id: j for j in jobs_where(conn, J.c.id.in_(_member_ids(workflow_id)))}
     links = edges.edges_within(conn, workflow_id)
     outside = {dep for _, dep, _, _ in links if dep not in jobs}
     states = {j.id: j.state for j in jobs.values()}

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from taskward.core.errors import TaskwardError
 from taskward.core.job import Job
-from taskward.core.worker.storable import check_storable
+from taskward.core.storable import check_storable
 
 if TYPE_CHECKING:
     from taskward.core.task import Task
 
+P = TypeVar("P")
 _current: ContextVar[AttemptContext | None] = ContextVar("taskward_attempt", default=None)
 _signal_lock = threading.Lock()
 
@@ -67,11 +68,20 @@ class AttemptContext:
     lingering: Any = None
     #: Free-form per-attempt state for middleware (span, log buffer, ...).
     extras: dict[str, Any] = field(default_factory=dict)
+    #: The plugins of the worker running the attempt (see :meth:`plugin`).
+    plugins: Sequence[object] = ()
 
     @property
     def cancelled(self) -> bool:
         """True once the job was cancelled or timed out: sync handlers may poll this."""
         return self.cancel_requested.is_set()
+
+    def plugin(self, kind: type[P]) -> P:
+        """The worker's plugin of type ``kind`` (how ``workflows.spawn`` finds its service)."""
+        for plugin in self.plugins:
+            if isinstance(plugin, kind):
+                return plugin
+        raise TaskwardError(f"no {kind.__name__} plugin runs this attempt")
 
     def set_progress(self, **progress: Any) -> None:
         """Record progress (any JSON fields); persisted and emitted without blocking.

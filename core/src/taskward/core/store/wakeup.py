@@ -1,5 +1,7 @@
 """Wake-ups: how an idle worker learns at once that there is work (or a cancellation).
 
+Dialect-specific, so it stays behind the store: a worker calls ``store.listen``.
+
 PostgreSQL: ``LISTEN`` on one channel; inserts and stagers ``NOTIFY`` in the
 same transaction, so the message arrives just after commit. SQLite: other
 processes' commits are seen by polling ``PRAGMA data_version`` (a counter read
@@ -17,9 +19,11 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from taskward.core.store import CANCEL_PREFIX, QUEUE_PREFIX, WAKEUP_CHANNEL
+from taskward.core.store._pgsql import CANCEL_PREFIX, QUEUE_PREFIX, WAKEUP_CHANNEL
 
 log = logging.getLogger("taskward.core.worker")
+
+#: Where a wake-up goes: the queues with work (``None``: every queue), or a job to cancel.
 
 OnQueues = Callable[[set[str] | None], None]
 OnCancel = Callable[[uuid.UUID], object]

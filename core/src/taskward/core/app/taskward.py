@@ -1,55 +1,49 @@
-"""The application object: task registry, enqueue, and job control."""
+"""The application object: task registry, enqueue, job control, and the composition root.
+
+The app builds its plugins (schedules, workflows, limits and any passed in) once,
+hands them to the store and to every worker it makes, and gives each plugin only
+the narrow collaborators it needs (see :mod:`taskward.core.ports`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import uuid
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
 import sqlalchemy as sa
 
-from taskward.core import migrate, schema
+from taskward.core import migrate
 from taskward.core._gc import deferred_gc
+from taskward.core.app import control
+from taskward.core.app.emitter import EventEmitter
+from taskward.core.app.inserts import insert
+from taskward.core.app.policy import make_policy
 from taskward.core.bus import EventBus
 from taskward.core.clock import Clock, SystemClock
 from taskward.core.db import check_connection, create_engine, mask_url, prepare_engine
-from taskward.core.enqueue import build_job, released_key
+from taskward.core.enqueue import build_job
 from taskward.core.errors import DatabaseUnavailableError, JobNotFoundError, UnknownTaskError
-from taskward.core.events import (
-    Event,
-    JobCancelled,
-    JobEvent,
-    JobStaged,
-    QueuePaused,
-    QueueResumed,
-)
+from taskward.core.events import Event, JobEvent, QueuePaused, QueueResumed
 from taskward.core.job import Job
-from taskward.core.limits import Limit, Limits
-from taskward.core.retry import Backoff, ExceptionTypes, Exponential, RetryPolicy
+from taskward.core.limits import Limits
+from taskward.core.ports import Plugin
 from taskward.core.schedules import Schedules
-from taskward.core.states import WAITING, JobState
-from taskward.core.store import store_for
-from taskward.core.task import EnqueueOptions, JobSpec, Task, TaskPolicy, Unique
+from taskward.core.store import SqlStore, store_for
+from taskward.core.task import EnqueueOptions, JobSpec, Task, TaskPolicy
+from taskward.core.worker import Middleware, Worker
 from taskward.core.workflows import Workflows
 from taskward.core.workflows.plan import Plan as DependencyPlan
 from taskward.core.workflows.plan import plan as plan_dependencies
 
-if TYPE_CHECKING:
-    from taskward.core.worker import Middleware, Worker
-    from taskward.core.worker.loops import Loop
-
-J = schema.jobs
 EnqueueHook = Callable[[Sequence[Job], Callable[[Sequence[Job]], list[Job]]], list[Job]]
 
 
 class Taskward:
-    """One Taskward application: a database, its tasks and its event bus."""
+    """One Taskward application: a database, its tasks, its plugins and its event bus."""
 
     def __init__(
         self,
@@ -57,39 +51,41 @@ class Taskward:
         *,
         clock: Clock | None = None,
         allow_unregistered: bool = False,
+        plugins: Sequence[Plugin] = (),
     ) -> None:
-        self.engine = (
-            prepare_engine(database) if isinstance(database, sa.Engine) else create_engine(database)
-        )
-        self.store = store_for(self.engine)
+        self.engine = _engine(database)
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()
+        self.events = EventEmitter(self.bus)
         self.tasks: dict[str, Task[Any, Any]] = {}
         self.allow_unregistered = allow_unregistered
         self.enqueue_hooks: list[EnqueueHook] = []
         #: Middleware every worker of this app runs outermost (instrumentation adds its own).
         self.middleware: list[Middleware] = []
-        self._wakeups: list[Callable[[set[str]], None]] = []
-        # Events of jobs enqueued in a caller's transaction, emitted when it commits.
-        self._pending_events: weakref.WeakKeyDictionary[sa.Connection, list[JobEvent]] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._lock = threading.Lock()
-        #: Cron schedules, fired by the leader (see :mod:`taskward.core.schedules`).
-        self.schedules = Schedules(self)
         #: Jobs that wait for other jobs (see :mod:`taskward.core.workflows`).
-        self.workflows = Workflows(self)
+        self.workflows = Workflows(connect=self.connect, emitter=self.events, enqueuer=self)
+        #: Cron schedules, fired by the leader (see :mod:`taskward.core.schedules`).
+        self.schedules = Schedules(connect=self.connect, clock=self.clock, enqueuer=self)
         #: Rate limits and concurrency caps (see :mod:`taskward.core.limits`).
-        self.limits = Limits(self)
-        self.store.transition_hooks += [
-            self.workflows.on_transitions,
-            self.schedules.record_success,
-        ]
+        self.limits = Limits(connect=self.connect, clock=self.clock, emitter=self.events)
+        #: Every plugin, in the order their hooks run; fixed for the app's life.
+        self.plugins: tuple[Plugin, ...] = (self.workflows, self.schedules, self.limits, *plugins)
+        self.store: SqlStore = store_for(self.engine, self.plugins)
 
     @property
     def url(self) -> str:
         """The database URL with its password masked."""
         return mask_url(self.engine.url)
+
+    def use_database(self, database: str | sa.URL | sa.Engine) -> None:
+        """Move this app onto another database, its store rebuilt from the same plugins.
+
+        For a process that is handed the database to use (``taskward worker --database``)
+        after the app module built the app; call it before any worker starts.
+        """
+        self.engine.dispose()
+        self.engine = _engine(database)
+        self.store = store_for(self.engine, self.plugins)
 
     # -- tasks ---------------------------------------------------------------------
     @overload
@@ -109,10 +105,11 @@ class Taskward:
 
         def register(func: Callable[..., Any]) -> Task[Any, Any]:
             name = policy.pop("name", None) or f"{func.__module__}.{func.__qualname__}"
+            limit = policy.pop("limit", None)
             task: Task[Any, Any] = Task(self, func, name, make_policy(**policy))
             self.tasks[name] = task
-            if task.policy.limit is not None:
-                self.limits.add(replace(task.policy.limit, task=name))
+            if limit is not None:
+                self.limits.add(replace(limit, task=name))
             return task
 
         return register(fn) if fn is not None else register
@@ -176,82 +173,29 @@ class Taskward:
         def write(jobs: Sequence[Job]) -> list[Job]:
             now = self.clock.now()
             if connection is not None:
-                events, existing = self._insert(connection, jobs, now, dependencies)
+                events, existing = insert(self.store, connection, jobs, now, dependencies)
                 self.emit_on_commit(connection, events)
             else:
                 with self.connect() as conn:
-                    events, existing = self._insert(conn, jobs, now, dependencies)
+                    events, existing = insert(self.store, conn, jobs, now, dependencies)
                 self.emit(events)
             latest = {e.job.id: e.job for e in events}
             return [latest.get(j.id) or existing[j.unique_key or ""] for j in jobs]
 
         return write
 
-    def _insert(
-        self,
-        conn: sa.Connection,
-        jobs: Sequence[Job],
-        now: datetime,
-        dependencies: DependencyPlan | None,
-    ) -> tuple[list[JobEvent], dict[str, Job]]:
-        """Insert ``jobs``; with dependencies, link them in the same transaction."""
-        if dependencies is not None:
-            dependencies.check(conn)
-        events = self.store.insert(conn, jobs, now)
-        existing = self._existing(conn, jobs, events)
-        if dependencies is not None:
-            inserted = {e.job.id for e in events}
-            ids = [j.id if j.id in inserted else existing[j.unique_key or ""].id for j in jobs]
-            events += dependencies.link(self.store, conn, ids, inserted, now)
-        return events, existing
-
-    def _existing(
-        self, conn: sa.Connection, jobs: Sequence[Job], events: Sequence[JobEvent]
-    ) -> dict[str, Job]:
-        if len(events) == len(jobs):
-            return {}
-        inserted = {e.job.id for e in events}
-        keys = [j.unique_key for j in jobs if j.id not in inserted and j.unique_key]
-        return self.store.find_by_unique_keys(conn, keys)
-
-    def emit_on_commit(self, connection: sa.Connection, events: Sequence[JobEvent]) -> None:
-        """Emit ``events`` when ``connection``'s transaction commits; drop them on rollback."""
-        pending = self._pending_events.get(connection)
-        if pending is None:
-            pending = self._pending_events[connection] = []
-
-            def on_commit(_conn: sa.Connection) -> None:
-                ready = list(pending)
-                pending.clear()
-                self.emit(ready)
-
-            sa.event.listen(connection, "commit", on_commit)
-            sa.event.listen(connection, "rollback", lambda _conn: pending.clear())
-        pending.extend(events)
-
     # -- events and wake-ups -------------------------------------------------------
     def emit(self, events: Sequence[Event]) -> None:
         """Publish committed events and wake in-process workers of now-available queues."""
-        self.bus.emit(events)
-        ready = {
-            e.job.queue
-            for e in events
-            if isinstance(e, JobEvent) and e.job.state is JobState.AVAILABLE
-        }
-        if ready:
-            for wake in list(self._wakeups):
-                wake(ready)
+        self.events.emit(events)
+
+    def emit_on_commit(self, connection: sa.Connection, events: Sequence[JobEvent]) -> None:
+        """Emit ``events`` when ``connection``'s transaction commits; drop them on rollback."""
+        self.events.emit_on_commit(connection, events)
 
     def add_wakeup(self, callback: Callable[[set[str]], None]) -> Callable[[], None]:
         """Call ``callback(queues)`` when jobs become available in this process."""
-        with self._lock:
-            self._wakeups.append(callback)
-
-        def remove() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._wakeups.remove(callback)
-
-        return remove
+        return self.events.add_wakeup(callback)
 
     # -- database ------------------------------------------------------------------
     @contextlib.contextmanager
@@ -279,7 +223,7 @@ class Taskward:
     # -- jobs ----------------------------------------------------------------------
     def get_job(self, job_id: uuid.UUID | str) -> Job:
         with self.connect() as conn:
-            job = self.store.get(conn, _uuid(job_id))
+            job = self.store.get(conn, control.as_uuid(job_id))
         if job is None:
             raise JobNotFoundError(job_id)
         return job
@@ -294,51 +238,21 @@ class Taskward:
 
     def job_events(self, job_id: uuid.UUID | str) -> list[dict[str, Any]]:
         with self.connect() as conn:
-            return self.store.events_for(conn, _uuid(job_id))
+            return self.store.events_for(conn, control.as_uuid(job_id))
 
     def cancel(self, job_id: uuid.UUID | str, reason: str = "cancelled by request") -> Job:
         """Cancel a waiting job now, or ask the worker running it to stop it."""
-        now = self.clock.now()
         with self.connect() as conn:
-            jobs = self.store.lock_jobs(conn, J.c.id == _uuid(job_id))
-            if not jobs:
-                raise JobNotFoundError(job_id)
-            job = jobs[0]
-            events: list[JobEvent] = []
-            if job.state in WAITING:
-                job = job.evolve(
-                    state=JobState.CANCELLED,
-                    finished_at=now,
-                    unique_key=released_key(job.unique_key),
-                )
-                events = [JobCancelled(at=now, job=job, reason=reason)]
-                self.store.write_transitions(conn, events)
-            elif job.state is JobState.EXECUTING and not job.cancel_requested:
-                conn.execute(J.update().where(J.c.id == job.id).values(cancel_requested=True))
-                self.store.notify_cancel(conn, job.id)
-                job = job.evolve(cancel_requested=True)
+            job, events = control.cancel(
+                self.store, conn, control.as_uuid(job_id), self.clock.now(), reason
+            )
         self.emit(events)
         return job
 
     def retry(self, job_id: uuid.UUID | str) -> Job:
         """Make a finished or waiting job available to run now (an operator's retry)."""
-        now = self.clock.now()
         with self.connect() as conn:
-            jobs = self.store.lock_jobs(conn, J.c.id == _uuid(job_id))
-            if not jobs:
-                raise JobNotFoundError(job_id)
-            job = jobs[0]
-            if job.state is JobState.EXECUTING or job.state is JobState.AVAILABLE:
-                return job
-            job = job.evolve(
-                state=JobState.AVAILABLE,
-                scheduled_at=now,
-                finished_at=None,
-                max_attempts=max(job.max_attempts, job.attempt + 1),
-            )
-            conn.execute(J.update().where(J.c.id == job.id).values(max_attempts=job.max_attempts))
-            events = [JobStaged(at=now, job=job)]
-            self.store.write_transitions(conn, events)
+            job, events = control.retry(self.store, conn, control.as_uuid(job_id), self.clock.now())
         self.emit(events)
         return job
 
@@ -357,72 +271,25 @@ class Taskward:
         event = QueuePaused(at=now, queue=queue) if paused else QueueResumed(at=now, queue=queue)
         self.bus.emit([event])
         if not paused:
-            for wake in list(self._wakeups):
-                wake({queue})
+            self.events.wake({queue})
 
     def worker(
         self, queues: Mapping[str, int] | Iterable[str] | None = None, **options: Any
     ) -> Worker:
         """A worker for ``queues`` (name → concurrency, or names at concurrency 10)."""
-        from taskward.core.worker import Worker
-
-        return Worker(self, queues, **options)
-
-    def maintenance_loops(self, worker: Worker) -> list[Loop]:
-        """Loops the features add to every worker's maintenance (the scheduler, ...)."""
-        scaling = worker.autoscaler.loops() if worker.autoscaler else []
-        return [*self.schedules.loops(worker), *self.limits.loops(worker), *scaling]
+        middleware = [*self.middleware, *options.pop("middleware", ())]  # the app's outermost
+        return Worker(self, queues, plugins=self.plugins, middleware=middleware, **options)
 
     def close(self) -> None:
         self.bus.close()
         self.engine.dispose()
 
 
-def make_policy(
-    *,
-    queue: str = "default",
-    priority: int = 0,
-    max_attempts: int = 20,
-    backoff: Backoff | Callable[[int], float] | None = None,
-    retry_on: ExceptionTypes | None = None,
-    never_retry_on: ExceptionTypes = (),
-    timeout: float | None = None,
-    unique: Unique | None = None,
-    tags: Iterable[str] = (),
-    on_retry: Callable[[Job, BaseException], None] | None = None,
-    limit: Limit | None = None,
-) -> TaskPolicy:
-    """Build a :class:`TaskPolicy`, checked the same way enqueue checks a call."""
-    from taskward.core.enqueue import build_job
-
-    policy = TaskPolicy(
-        queue=queue,
-        priority=priority,
-        max_attempts=max_attempts,
-        retry=RetryPolicy(
-            backoff=backoff or Exponential(), retry_on=retry_on, never_retry_on=never_retry_on
-        ),
-        timeout=timeout,
-        unique=replace(unique) if unique else None,
-        tags=tuple(tags),
-        on_retry=on_retry,
-        limit=limit,
-    )
-    # Validate the defaults once at declaration time (fails with the field's name).
-    build_job(JobSpec("_check"), replace(policy, unique=None), SystemClock().now())
-    return policy
+def _engine(database: str | sa.URL | sa.Engine) -> sa.Engine:
+    return prepare_engine(database) if isinstance(database, sa.Engine) else create_engine(database)
 
 
 def _bind_hook(
     hook: EnqueueHook, inner: Callable[[Sequence[Job]], list[Job]]
 ) -> Callable[[Sequence[Job]], list[Job]]:
     return lambda jobs: hook(jobs, inner)
-
-
-def _uuid(value: uuid.UUID | str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise JobNotFoundError(value) from None

@@ -1,4 +1,11 @@
-"""Maintenance as a family of small uniform loops: interval, leader-only flag, observable runs."""
+"""Maintenance as a family of small uniform loops: interval, leader-only flag, observable runs.
+
+A worker runs its own loops (heartbeat, stager, rescuer, ...) and those its
+plugins contribute (the scheduler, bucket pruning, ...) the same way, and
+reports every run on the event spine (``MaintenanceRan``: a span and the
+last-success gauge). A loop counts its runs and failures and remembers its last
+success, so a test or a health check can read them off the loop itself.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,9 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger("taskward.core.worker")
 
+#: Called after every run with (loop, duration, the step's result, error): the run's report.
+OnRun = Callable[["Loop", float, object, Exception | None], None]
+
 
 @dataclass(slots=True, eq=False)
 class Loop:
@@ -19,11 +29,15 @@ class Loop:
     name: str
     interval: float
     step: Callable[[], Awaitable[object]]
+    #: Run only while this process holds the leader lease (schedules, rescue, pruning).
     leader_only: bool = False
-    #: Called after every run with (loop, duration, step's result, error): the run's report.
-    on_run: Callable[[Loop, float, object, Exception | None], None] | None = None
-    last_success: float | None = None
+    #: The run's report (the worker passes its own when it starts the loop).
+    on_run: OnRun | None = None
+    #: Runs so far, failed ones included.
+    runs: int = 0
     failures: int = 0
+    #: Wall-clock time (``time.time()``) of the last run that succeeded.
+    last_success: float | None = None
     _last_logged: float = field(default=0.0, repr=False)
 
     async def run(self, stopping: asyncio.Event, is_leader: Callable[[], bool]) -> None:
@@ -37,6 +51,7 @@ class Loop:
         began = time.perf_counter()
         result: object = None
         error: Exception | None = None
+        self.runs += 1
         try:
             result = await self.step()
         except Exception as exc:

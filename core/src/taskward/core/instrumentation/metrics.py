@@ -32,7 +32,6 @@ from __future__ import annotations
 import platform
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
@@ -67,6 +66,7 @@ from taskward.core.instrumentation.families import (
     Labels,
 )
 from taskward.core.instrumentation.labels import LabelPolicy
+from taskward.core.instrumentation.series import WITH_ERROR, Series
 from taskward.core.job import Job
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ class EventMetrics(Collector):
         #: Jobs started here and not yet settled, by ``id.int`` (an int hashes faster than
         #: a UUID): ``taskward_worker_jobs_executing``.
         self._in_flight: dict[int, Job] = {}
-        self._resolved: dict[Labels, _Series] = {}
+        self._resolved: dict[Labels, Series] = {}
         #: Most frequent first: the bus filters each batch by these kinds, in this order.
         self._dispatch: dict[type[Event], Callable[[Any], None]] = {
             JobStarted: self._started,
@@ -229,12 +229,12 @@ class EventMetrics(Collector):
             for outcome in ATTEMPT_OUTCOMES:
                 self.attempts.zero((queue, name, outcome))
 
-    def _series(self, job: Job) -> _Series:
+    def _series(self, job: Job) -> Series:
         """The label values of ``job``'s series, resolved once per (queue, task label)."""
         found = self._resolved.get((job.queue, job.task))
         if found is None:
             key = (job.queue, self.labels.task(job.task))
-            found = self._resolved.get(key) or _Series.of(*key, task_label=self.config.task_label)
+            found = self._resolved.get(key) or Series.of(*key, task_label=self.config.task_label)
             self._resolved[key] = found  # by its label: unknown task names all share one
         return found
 
@@ -260,7 +260,7 @@ class EventMetrics(Collector):
         exemplar = span if span is not None and span.sampled else None
         self.attempts.inc(series.attempts[kind], 1.0, exemplar)
         self.duration.observe(series.duration[kind], event.duration, exemplar)
-        if kind in _WITH_ERROR and event.error is not None:
+        if kind in WITH_ERROR and event.error is not None:
             queue, task = series.pair
             label = self.labels.error_type(queue, task, event.error.type)
             self.errors.inc((queue, task, label))
@@ -297,34 +297,3 @@ class EventMetrics(Collector):
         for job_id, job in list(self._in_flight.items()):
             if job.attempted_by == event.worker_id:
                 del self._in_flight[job_id]
-
-
-#: Attempt outcome and duration ``outcome`` label of each finish event.
-_OUTCOMES: dict[type[Event], tuple[str, str]] = {
-    JobCompleted: ("completed", "completed"),
-    JobFailed: ("retryable", "failed"),
-    JobRetryScheduled: ("retryable", "failed"),
-    JobDiscarded: ("discarded", "failed"),
-    JobCancelled: ("cancelled", "cancelled"),
-}
-_WITH_ERROR = (JobFailed, JobDiscarded)
-
-
-@dataclass(frozen=True, slots=True)
-class _Series:
-    """The label values one (queue, task) records under, built once, not per event."""
-
-    pair: Labels
-    wait: Labels
-    attempts: dict[type[Event], Labels]
-    duration: dict[type[Event], Labels]
-
-    @classmethod
-    def of(cls, queue: str, task: str, *, task_label: bool) -> _Series:
-        hist = (queue, task) if task_label else (queue,)
-        return cls(
-            pair=(queue, task),
-            wait=hist,
-            attempts={kind: (queue, task, o) for kind, (o, _) in _OUTCOMES.items()},
-            duration={kind: (*hist, timing) for kind, (_, timing) in _OUTCOMES.items()},
-        )

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from taskward.core import __version__
 from taskward.core.attempt import AttemptContext
@@ -35,6 +35,13 @@ from taskward.core.events import Event, MaintenanceRan
 from taskward.core.instrumentation import traceparent
 from taskward.core.instrumentation.config import TracingConfig
 from taskward.core.instrumentation.guard import Guard
+from taskward.core.instrumentation.spandata import (
+    attempt_attributes,
+    carrying,
+    context_of,
+    previous_attempt,
+    set_outcome,
+)
 from taskward.core.job import Job
 from taskward.core.outcomes import Outcome
 from taskward.core.states import JobState
@@ -97,7 +104,7 @@ class Tracing:
         if len(jobs) == 1:
             (job,) = jobs
             span = self._start(f"send {job.queue}", parent, self._message_attributes(job, "send"))
-            return [span], [_carrying(job, _context_of(span, parent))]
+            return [span], [carrying(job, context_of(span, parent))]
         creates: list[trace.Span] = []
         if self.create_spans:
             creates = [
@@ -115,10 +122,10 @@ class Tracing:
         links = [Link(c.get_span_context()) for c in creates] or None
         batch = self.tracer.start_span(name, parent, SpanKind.PRODUCER, attributes, links)
         if creates:
-            contexts = [_context_of(span, parent) for span in creates]
+            contexts = [context_of(span, parent) for span in creates]
         else:  # every row carries the batch span: its context is rendered once
-            contexts = [_context_of(batch, parent)] * len(jobs)
-        traced = [_carrying(job, c) for job, c in zip(jobs, contexts, strict=True)]
+            contexts = [context_of(batch, parent)] * len(jobs)
+        traced = [carrying(job, c) for job, c in zip(jobs, contexts, strict=True)]
         return [*creates, batch], traced
 
     def _start(
@@ -204,7 +211,7 @@ class Tracing:
         """
         job = ctx.job
         enqueued = propagate.extract(job.meta) if self.child or "baggage" in job.meta else None
-        previous = _previous_attempt(job)
+        previous = previous_attempt(job)
         span = self.tracer.start_span(
             f"process {job.queue}",
             enqueued if self.child else NEW_TRACE,
@@ -280,79 +287,7 @@ class Tracing:
             if outcome is None:
                 span.set_attribute("taskward.job.outcome", "released")
             else:
-                _set_outcome(span, outcome)
+                set_outcome(span, outcome)
             span.end()
         except Exception:
             self._consumer_guard.failed()
-
-
-def attempt_attributes(ctx: AttemptContext) -> dict[str, Any]:
-    """The attributes that differ per attempt: built only for a recording span."""
-    job = ctx.job
-    wait = 0.0
-    runnable = job.runnable_at
-    if job.attempted_at is not None and runnable is not None:
-        wait = max(0.0, (job.attempted_at - runnable).total_seconds())
-    attributes: dict[str, Any] = {
-        "messaging.message.id": str(job.id),
-        "messaging.client.id": ctx.worker_id,
-        "taskward.job.attempt": job.attempt,
-        "taskward.job.max_attempts": job.max_attempts,
-        "taskward.job.priority": job.priority,
-        "taskward.job.queue_wait_seconds": wait,
-    }
-    if job.tags:
-        attributes["taskward.job.tags"] = [str(t) for t in job.tags]
-    if "correlation_id" in job.meta:
-        attributes["messaging.message.conversation_id"] = str(job.meta["correlation_id"])
-    return attributes
-
-
-def _set_outcome(span: trace.Span, outcome: Outcome) -> None:
-    span.set_attribute("taskward.job.outcome", outcome.kind)
-    error = outcome.error
-    if error is not None:
-        span.set_attribute("error.type", error.type)
-        span.add_event(
-            "exception",
-            {
-                "exception.type": error.type,
-                "exception.message": error.message,
-                "exception.stacktrace": error.traceback,
-            },
-        )
-        span.set_status(Status(StatusCode.ERROR, error.message))
-    elif outcome.kind == "discarded":
-        span.set_status(Status(StatusCode.ERROR, outcome.reason or "discarded"))
-
-
-def _context_of(
-    span: trace.Span, parent: otel_context.Context
-) -> tuple[dict[str, str], str | None]:
-    """What a row enqueued under ``span`` carries: the propagated headers
-    (``traceparent``, ``tracestate``, ``baggage``) and the trace id, if valid."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier, trace.set_span_in_context(span, parent))
-    context = span.get_span_context()
-    return carrier, format(context.trace_id, "032x") if context.is_valid else None
-
-
-def _carrying(job: Job, carried: tuple[dict[str, str], str | None]) -> Job:
-    """``job`` with the headers in its meta and the trace id in ``trace_id``."""
-    carrier, trace_id = carried
-    if not carrier:
-        return job
-    return job.evolve(meta={**job.meta, **carrier}, trace_id=trace_id or job.trace_id)
-
-
-def _previous_attempt(job: Job) -> SpanContext | None:
-    """The span of the attempt before this one, when it failed and was traced."""
-    if not job.errors:
-        return None
-    last = job.errors[-1]
-    if last.get("attempt") != job.attempt - 1 or not last.get("span_id"):
-        return None
-    try:
-        return SpanContext(int(last["trace_id"], 16), int(last["span_id"], 16), True, TraceFlags(1))
-    except (TypeError, ValueError):
-        return None

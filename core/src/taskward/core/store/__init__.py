@@ -12,12 +12,12 @@ from taskward.core.store.postgresql import (
     WAKEUP_CHANNEL,
     PostgresStore,
 )
+from taskward.core.store.reads import jobs_where
 from taskward.core.store.sql import (
     ClaimLimiter,
     SqlStore,
     StorePlugin,
     TransitionHook,
-    jobs_where,
 )
 from taskward.core.store.sqlite import SqliteStore
 

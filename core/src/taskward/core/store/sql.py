@@ -1,33 +1,31 @@
 """The SQL store: every queue operation as a few batched statements.
 
 Dialect differences (row locking on claim, wake-up notifications, upsert
-syntax) stay in :mod:`.sqlite` and :mod:`.postgresql`; everything else is
+syntax, LISTEN/NOTIFY and SQLite's change polling) stay in :mod:`.sqlite` and
+:mod:`.postgresql` behind the hooks of :mod:`.dialect`; everything else is
 shared here. Methods that change jobs write their events to the outbox in the
 same transaction and return them; callers emit them after commit.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.sql.dml import Insert
 
 from taskward.core import schema
 from taskward.core.events import Event, JobEvent, JobInserted, JobStaged, JobStarted
 from taskward.core.job import Job
 from taskward.core.states import JobState
 from taskward.core.store._rows import JOB_COLUMNS, insert_values, job_from_row
+from taskward.core.store.reads import JobReads, select_jobs
+from taskward.core.store.registry import Registry
 
 J = schema.jobs
-E = schema.job_events
 W = schema.workers
-Q = schema.queues
-L = schema.leases
 
 #: Runs inside ``write_transitions``' transaction, given the store, the connection and the
 #: events; may write more there (with ``hooks=False``).
@@ -59,8 +57,12 @@ class StorePlugin(Protocol):
     def claim_limiter(self) -> ClaimLimiter | None: ...
 
 
-class SqlStore:
-    """Queue storage on SQLAlchemy Core; subclassed once per dialect."""
+class SqlStore(JobReads, Registry):
+    """Queue storage on SQLAlchemy Core; subclassed once per dialect.
+
+    The reads (:mod:`.reads`) and the worker, queue and lease rows (:mod:`.registry`)
+    are mixed in; the dialect's hooks are declared in :mod:`.dialect`.
+    """
 
     dialect = "sql"
 
@@ -100,63 +102,6 @@ class SqlStore:
             if limiter is not None:
                 return limiter
         return None
-
-    # -- dialect hooks -------------------------------------------------------------
-    def _insert_into(self, table: sa.Table) -> Insert:
-        """An INSERT with the dialect's ``ON CONFLICT`` support."""
-        raise NotImplementedError
-
-    def _insert_new(self, conn: sa.Connection, events: Sequence[JobEvent], wake: set[str]) -> None:
-        """Insert the jobs of ``events`` (none with a unique key) and the events, batched,
-        and :meth:`notify` the queues in ``wake``."""
-        raise NotImplementedError
-
-    def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
-        """Append events to the outbox, batched."""
-        raise NotImplementedError
-
-    def _write_snapshots(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
-        """Write each event's job snapshot, then the events to the outbox, batched."""
-        raise NotImplementedError
-
-    def id_in(
-        self,
-        column: sa.ColumnElement[uuid.UUID],
-        ids: Sequence[uuid.UUID] | None = None,
-        *,
-        name: str | None = None,
-    ) -> sa.ColumnElement[bool]:
-        """``column IN ids`` for a batch of ids, in the form this dialect runs fastest.
-
-        With ``name`` instead of ``ids``, a placeholder given at execution (``{name: ids}``).
-        """
-        return column.in_(sa.bindparam(name, ids, expanding=True))
-
-    def _lock_for_claim(self, select: sa.Select[Any]) -> sa.Select[Any]:
-        return select
-
-    def _lock_rows(self, select: sa.Select[Any]) -> sa.Select[Any]:
-        return select
-
-    def notify(self, conn: sa.Connection, queues: Iterable[str]) -> None:
-        """Wake workers of ``queues`` when ``conn`` commits (no-op where unsupported)."""
-
-    def notify_cancel(self, conn: sa.Connection, job_id: uuid.UUID) -> None:
-        """Tell the worker running ``job_id`` to stop it, on commit (else it polls)."""
-
-    async def listen(
-        self,
-        on_queues: Callable[[set[str] | None], None],
-        on_cancel: Callable[[uuid.UUID], object],
-        stopping: asyncio.Event,
-        on_listening: Callable[[], object] = lambda: None,
-    ) -> None:
-        """Until ``stopping``: call ``on_queues`` when other processes make jobs available
-        (``None``: maybe any queue) and ``on_cancel`` when one asks to cancel a job.
-
-        The dialect's way (``LISTEN``, polling a file); without one, return at once and
-        let the worker poll. ``on_listening`` runs after every (re)connect.
-        """
 
     # -- inserting -----------------------------------------------------------------
     def insert(self, conn: sa.Connection, jobs: Sequence[Job], now: datetime) -> list[JobEvent]:
@@ -263,7 +208,7 @@ class SqlStore:
     def _jobs_where(
         self, where: sa.ColumnElement[bool], limit: int | None = None
     ) -> sa.Select[Any]:
-        return _select_jobs(where, limit)
+        return select_jobs(where, limit)
 
     def write_transitions(
         self, conn: sa.Connection, events: Sequence[JobEvent], *, hooks: bool = True
@@ -324,177 +269,12 @@ class SqlStore:
         self.notify(conn, {e.job.queue for e in events})
         return events
 
-    # -- reading -------------------------------------------------------------------
-    def get(self, conn: sa.Connection, job_id: uuid.UUID) -> Job | None:
-        row = conn.execute(sa.select(*JOB_COLUMNS).where(J.c.id == job_id)).first()
-        return job_from_row(row) if row else None
-
-    def list_jobs(
-        self,
-        conn: sa.Connection,
-        *,
-        queue: str | None = None,
-        state: str | None = None,
-        task: str | None = None,
-        trace_id: str | None = None,
-        before: uuid.UUID | None = None,
-        limit: int = 50,
-    ) -> list[Job]:
-        """Newest first, keyset-paginated by id (ids are time-ordered)."""
-        stmt = sa.select(*JOB_COLUMNS).order_by(J.c.id.desc()).limit(limit)
-        for column, value in (
-            (J.c.queue, queue),
-            (J.c.state, state),
-            (J.c.task, task),
-            (J.c.trace_id, trace_id),
-        ):
-            if value is not None:
-                stmt = stmt.where(column == value)
-        if before is not None:
-            stmt = stmt.where(J.c.id < before)
-        return [job_from_row(r) for r in conn.execute(stmt)]
-
-    def count_by_state(self, conn: sa.Connection) -> dict[tuple[str, str], int]:
-        stmt = sa.select(J.c.queue, J.c.state, sa.func.count()).group_by(J.c.queue, J.c.state)
-        return {(q, s): n for q, s, n in conn.execute(stmt)}
-
-    def backlogs(
-        self, conn: sa.Connection, queues: Sequence[str], now: datetime
-    ) -> dict[str, tuple[int, datetime]]:
-        """Per queue with work: how many jobs are available now, and the oldest one's time."""
-        stmt = (
-            sa.select(J.c.queue, sa.func.count(), sa.func.min(J.c.scheduled_at))
-            .where(J.c.state == "available", J.c.queue.in_(sorted(queues)), J.c.scheduled_at <= now)
-            .group_by(J.c.queue)
-        )
-        return {queue: (depth, oldest) for queue, depth, oldest in conn.execute(stmt)}
-
-    def events_for(self, conn: sa.Connection, job_id: uuid.UUID) -> list[dict[str, Any]]:
-        stmt = sa.select(E).where(E.c.job_id == job_id).order_by(E.c.id)
-        return [dict(r) for r in conn.execute(stmt).mappings()]
-
-    # -- workers, queues, leases ---------------------------------------------------
-    def register_worker(
-        self,
-        conn: sa.Connection,
-        worker_id: str,
-        host: str,
-        pid: int,
-        queues: dict[str, int],
-        now: datetime,
-    ) -> None:
-        conn.execute(W.delete().where(W.c.id == worker_id))
-        conn.execute(
-            W.insert().values(
-                id=worker_id, host=host, pid=pid, queues=queues, started_at=now, heartbeat_at=now
-            )
-        )
-
-    def heartbeat(self, conn: sa.Connection, worker_id: str, now: datetime) -> bool:
-        """Refresh the worker's heartbeat; False if its row was removed (it was rescued)."""
-        return bool(
-            conn.execute(W.update().where(W.c.id == worker_id).values(heartbeat_at=now)).rowcount
-        )
-
-    def unregister_worker(self, conn: sa.Connection, worker_id: str) -> None:
-        conn.execute(W.delete().where(W.c.id == worker_id))
-
-    def workers(self, conn: sa.Connection) -> list[dict[str, Any]]:
-        return [dict(r) for r in conn.execute(sa.select(W).order_by(W.c.id)).mappings()]
-
-    def stale_workers(self, conn: sa.Connection, stale_before: datetime) -> list[str]:
-        return list(conn.scalars(sa.select(W.c.id).where(W.c.heartbeat_at < stale_before)))
-
     def orphaned(self, conn: sa.Connection, stale_before: datetime) -> list[Job]:
         """Executing jobs whose worker is gone or has stopped heartbeating (locked)."""
         alive = sa.select(W.c.id).where(W.c.heartbeat_at >= stale_before)
         return self.lock_jobs(
             conn, sa.and_(J.c.state == "executing", J.c.attempted_by.not_in(alive))
         )
-
-    def executing_by(
-        self, conn: sa.Connection, worker_id: str, claimed_before: datetime
-    ) -> list[Job]:
-        """Jobs executing under ``worker_id`` whose claim is older than ``claimed_before``."""
-        return jobs_where(
-            conn,
-            sa.and_(
-                J.c.state == "executing",
-                J.c.attempted_by == worker_id,
-                J.c.attempted_at < claimed_before,
-            ),
-        )
-
-    def delete_workers(self, conn: sa.Connection, worker_ids: Sequence[str]) -> None:
-        if worker_ids:
-            conn.execute(W.delete().where(W.c.id.in_(worker_ids)))
-
-    def set_paused(self, conn: sa.Connection, queue: str, paused: bool, now: datetime) -> None:
-        stmt = self._upsert(Q, {"name": queue, "paused": paused, "updated_at": now}, ["name"])
-        conn.execute(stmt)
-
-    def paused_queues(self, conn: sa.Connection) -> set[str]:
-        return set(conn.scalars(sa.select(Q.c.name).where(Q.c.paused)))
-
-    def cancel_requested(self, conn: sa.Connection, worker_id: str) -> set[uuid.UUID]:
-        stmt = sa.select(J.c.id).where(
-            J.c.state == "executing", J.c.attempted_by == worker_id, J.c.cancel_requested
-        )
-        return set(conn.scalars(stmt))
-
-    def try_lease(
-        self, conn: sa.Connection, name: str, holder: str, now: datetime, expires_at: datetime
-    ) -> bool:
-        """Take or renew the lease ``name``; True when ``holder`` now holds it."""
-        insert = self._insert_into(L).values(name=name, holder=holder, expires_at=expires_at)
-        stmt = insert.on_conflict_do_update(  # type: ignore[attr-defined]
-            index_elements=[L.c.name],
-            set_={"holder": holder, "expires_at": expires_at},
-            where=sa.or_(L.c.holder == holder, L.c.expires_at < now),
-        ).returning(L.c.holder)
-        return conn.execute(stmt).scalar() == holder
-
-    def release_lease(self, conn: sa.Connection, name: str, holder: str) -> None:
-        conn.execute(L.delete().where(L.c.name == name, L.c.holder == holder))
-
-    # -- feature tables (schedules, limits) ------------------------------------------
-    def insert_missing(
-        self, conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: list[str]
-    ) -> None:
-        """Insert ``rows``, skipping those whose ``keys`` are already taken."""
-        if rows:
-            stmt = self._insert_into(table).on_conflict_do_nothing(  # type: ignore[attr-defined]
-                index_elements=keys
-            )
-            conn.execute(stmt, list(rows))
-
-    def upsert_rows(
-        self, conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: list[str]
-    ) -> None:
-        """Insert ``rows``, or update the other columns where ``keys`` are taken."""
-        if rows:
-            stmt = self._insert_into(table)
-            stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
-                index_elements=keys,
-                set_={c: stmt.excluded[c] for c in rows[0] if c not in keys},  # type: ignore[attr-defined]
-            )
-            conn.execute(stmt, list(rows))
-
-    # -- helpers -------------------------------------------------------------------
-    def _upsert(self, table: sa.Table, values: dict[str, Any], keys: list[str]) -> Insert:
-        stmt = self._insert_into(table).values(**values)
-        return stmt.on_conflict_do_update(  # type: ignore[attr-defined,no-any-return]
-            index_elements=keys, set_={k: v for k, v in values.items() if k not in keys}
-        )
-
-
-def jobs_where(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[Job]:
-    """The jobs matching ``where``, oldest first, without locking them (any dialect)."""
-    return [job_from_row(r) for r in conn.execute(_select_jobs(where))]
-
-
-def _select_jobs(where: sa.ColumnElement[bool], limit: int | None = None) -> sa.Select[Any]:
-    return sa.select(*JOB_COLUMNS).where(where).order_by(J.c.id).limit(limit)
 
 
 def _available_queues(jobs: Iterable[Job]) -> set[str]:

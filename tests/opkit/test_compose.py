@@ -65,3 +65,14 @@ def test_it_mounts_the_shipped_rules_alertmanager_config_and_grafana_provisionin
     assert prometheus["rule_files"] == ["/etc/prometheus/rules/taskward.rules.yml"]
     (targets,) = prometheus["alerting"]["alertmanagers"][0]["static_configs"]
     assert targets["targets"] == ["alertmanager:9093"]
+
+
+def test_the_readme_one_liner_starts_this_file() -> None:
+    """docs/examples/compose.sh (the README's command) names the file validated here."""
+    script = (COMPOSE.parent / "docs" / "examples" / "compose.sh").read_text()
+    (line,) = [s for s in script.splitlines() if s.startswith("docker compose")]
+    argv = line.split()
+    assert argv[2:4] == ["-f", "compose/compose.yaml"] and argv[4:] == ["up", "--build"]
+    compose = binary("docker-compose", "apt-get install docker-compose")
+    result = run(compose, *argv[2:4], "config", "-q", cwd=COMPOSE.parent)
+    assert result.returncode == 0, result.stderr

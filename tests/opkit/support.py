@@ -138,3 +138,15 @@ def usage(expr: str) -> Usage:
         frozenset(matched),
         frozenset(grouped - {""}),
     )
+
+
+#: What each variable stands for when a query runs outside Grafana.
+GRAFANA_VARIABLES = {"$job": ".*", "$queue": ".*", "$task": ".*",
+                     "$__rate_interval": "1m", "$__range": "1h"}  # fmt: skip
+
+
+def substituted(expr: str) -> str:
+    for name, value in sorted(GRAFANA_VARIABLES.items(), key=lambda kv: -len(kv[0])):
+        expr = expr.replace(name, value)
+    assert "$" not in expr, expr
+    return expr

@@ -21,22 +21,13 @@ from tests.opkit.support import (
     panel_queries,
     rules,
     run,
+    substituted,
     usage,
 )
 from tests.services import unavailable
 
 UIDS = {"taskward-overview.json": "taskward-overview", "taskward-tasks.json": "taskward-tasks",
         "taskward-workers.json": "taskward-workers"}  # fmt: skip
-#: What each variable stands for when a query runs outside Grafana.
-GRAFANA_VARIABLES = {"$job": ".*", "$queue": ".*", "$task": ".*",
-                     "$__rate_interval": "1m", "$__range": "1h"}  # fmt: skip
-
-
-def substituted(expr: str) -> str:
-    for name, value in sorted(GRAFANA_VARIABLES.items(), key=lambda kv: -len(kv[0])):
-        expr = expr.replace(name, value)
-    assert "$" not in expr, expr
-    return expr
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.opkit.support import ROOT
 from tests.ops.conftest import clean_env
 
@@ -49,9 +47,8 @@ def test_email_campaign_sends_ten_thousand_under_the_limit_and_digests_the_bounc
     assert out[1].endswith(": 104 sends failed (104 x campaign.BouncedError)")  # every 97th
 
 
-@pytest.mark.parametrize("name", ["nightly_etl"])
-def test_nightly_etl_fans_out_and_merges(tmp_path: Path, name: str) -> None:
-    out = run_example(name, tmp_path).splitlines()
+def test_nightly_etl_fans_out_and_merges(tmp_path: Path) -> None:
+    out = run_example("nightly_etl", tmp_path).splitlines()
     assert out[0] == "scheduled: nightly-etl (0 2 * * *, Europe/Paris)"
     assert out[1:3] == ["extract: completed", "merge: completed"]
     transforms = [line for line in out if line.startswith("etl.transform")]

@@ -34,8 +34,7 @@ from tests.opkit.stack import (
     start_webhook,
     workdir,
 )
-from tests.opkit.support import COMPOSE, DASHBOARDS, binary, panel_queries
-from tests.opkit.test_dashboards import substituted
+from tests.opkit.support import COMPOSE, DASHBOARDS, binary, panel_queries, substituted
 from tests.ops.conftest import clean_env
 from tests.services import free_port
 

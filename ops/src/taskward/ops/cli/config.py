@@ -60,11 +60,19 @@ def check(config_path: ConfigPath = None) -> None:
         if problems:
             _fail([str(p) for p in problems])
     where = settings.file or "embedded defaults (no taskward.toml found)"
-    counts = (
-        f"{len(settings.queues)} queues, {len(settings.tasks)} tasks, "
-        f"{len(settings.schedules)} schedules"
+    counts = ", ".join(
+        _count(len(table), what)
+        for table, what in (
+            (settings.queues, "queue table"),
+            (settings.tasks, "task override"),
+            (settings.schedules, "schedule"),
+        )
     )
     typer.echo(f"{where}: OK ({counts})")
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 @config.command()

@@ -152,3 +152,12 @@ def test_per_queue_retention_falls_back_to_the_default(tmp_path: Path) -> None:
     assert retention.age("billing", "discarded") == 30 * 86400
     assert retention.age("billing", "completed") == 3600
     assert retention.age("emails", "discarded") == 7 * 86400
+
+
+def test_the_environment_is_read_once_from_where_it_is_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TASKWARD_WORKER__CONCURRENCY", "5")
+    assert load_settings().worker.concurrency == 5
+    assert load_settings(environ={}).worker.concurrency == 10  # not os.environ behind our back

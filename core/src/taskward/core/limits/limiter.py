@@ -54,6 +54,10 @@ class Limits(Plugin):
         self._limits[limit.name] = limit
         return limit
 
+    def remove(self, name: str) -> Limit | None:
+        """Stop enforcing the limit of scope ``name`` (a config reload dropped or changed it)."""
+        return self._limits.pop(name, None)
+
     @property
     def claim_limiter(self) -> ClaimLimiter | None:
         """This plugin, once it has a limit to enforce (until then claims stay plain)."""

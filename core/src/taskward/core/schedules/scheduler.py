@@ -74,6 +74,10 @@ class Schedules(Plugin):
         self._synced = False
         return schedule
 
+    def remove(self, name: str) -> None:
+        """Stop firing ``name`` from this process (a config reload dropped or changed it)."""
+        self._defined.pop(name, None)
+
     @property
     def defined(self) -> dict[str, Schedule]:
         """The schedules this process registered, by name."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from taskward.core import Constant
 from taskward.core.limits import Limit, Rate
 from taskward.ops.config import ConfigError, load_settings
 from taskward.ops.config.apply import open_app
@@ -38,12 +39,18 @@ def test_open_app_loads_the_module_on_the_configured_database(
         shop,
         database_url,
         '[queues.default.limit]\nrate = 5\nper = "1m"\n'
+        '[tasks."shop.add"]\nmax_attempts = 3\ntimeout = "30s"\npriority = 2\n'
+        'backoff = { kind = "constant", delay = "5s" }\n'
         '[tasks."shop.add".limit]\nconcurrency = 2\n'
         '[schedules.sums]\ntask = "shop.add"\ncron = "*/5 * * * *"\nargs = [1, 2]\n'
         'timezone = "Europe/Paris"\nmissed = "catch_up"\ncatch_up_limit = 3\n',
     )
     with contextlib.closing(open_app(load_settings(path, environ={}))) as app:
         assert "shop.add" in app.tasks
+        policy = app.tasks["shop.add"].policy
+        assert (policy.max_attempts, policy.timeout, policy.priority) == (3, 30.0, 2)
+        assert policy.retry.backoff == Constant(delay=5.0)
+        assert app.tasks["shop.fail"].policy.max_attempts == 1  # untouched tasks keep theirs
         assert app.engine.url.render_as_string(hide_password=False).endswith(
             database_url.split("://", 1)[1]
         )

@@ -14,13 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from taskward.core import Taskward, TaskwardError
+from taskward.core.app.policy import make_policy
 from taskward.core.db import create_engine, normalise_url
 from taskward.core.limits import Limit, Rate
-from taskward.core.task import JobSpec
+from taskward.core.retry import Constant, Exponential, Fibonacci, Linear
+from taskward.core.task import JobSpec, Unique
 from taskward.ops.config.model import TaskwardConfig
 from taskward.ops.config.problems import ConfigError, Problem
 from taskward.ops.config.problems import Path as KeyPath
-from taskward.ops.config.sections import DatabaseSection, LimitSection
+from taskward.ops.config.sections import DatabaseSection, LimitSection, TaskSection
+from taskward.ops.config.sections.tasks import UniqueSection
 from taskward.ops.loader import load_app
 from taskward.ops.urls import prepare_sqlite
 
@@ -75,10 +78,14 @@ class Policies:
 
     limits: list[Limit] = field(default_factory=list)
     schedules: list[tuple[str, str, JobSpec, dict[str, Any]]] = field(default_factory=list)
+    #: Task name -> the full policy keywords of ``@app.task`` with the overrides in.
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
 
-def build_policies(config: TaskwardConfig, tasks: Iterable[str] | None) -> Policies:
+def build_policies(
+    config: TaskwardConfig, tasks: Iterable[str] | None, app: Taskward | None = None
+) -> Policies:
     """Limits and schedules of ``config``; ``tasks`` (known task names) checks references
     (None: the app has no tasks loaded, so task-level entries are left out)."""
     source = str(config.file or "configuration")
@@ -99,8 +106,15 @@ def build_policies(config: TaskwardConfig, tasks: Iterable[str] | None) -> Polic
     for name, task in config.tasks.items():
         if name not in known:
             out.problems.append(Problem(source, ("tasks", name), _unknown_task(name, known)))
-        elif task.limit is not None:
-            limit(("tasks", name, "limit"), task.limit, task=name)
+        else:
+            if task.limit is not None:
+                limit(("tasks", name, "limit"), task.limit, task=name)
+            if app is not None:
+                try:
+                    out.tasks[name] = _task_policy(app, name, task)
+                    make_policy(**out.tasks[name])
+                except (TaskwardError, ValueError) as exc:
+                    out.problems.append(Problem(source, ("tasks", name), str(exc)))
     for name, sched in config.schedules.items():
         if sched.task not in known:
             problem = _unknown_task(sched.task, known)
@@ -121,13 +135,49 @@ def apply_policies(app: Taskward, config: TaskwardConfig, *, with_tasks: bool = 
 
     ``with_tasks=False``: the app is a bare one for operator commands; entries about
     tasks are not checked against it nor applied."""
-    policies = build_policies(config, list(app.tasks) if with_tasks else None)
+    policies = build_policies(config, list(app.tasks) if with_tasks else None, app)
     if policies.problems:
         raise ConfigError(policies.problems)
+    for name, keywords in policies.tasks.items():
+        app.task(name=name, **keywords)(app.tasks[name].fn)  # re-registered with the overrides
     for limit in policies.limits:
+        app.limits.remove(limit.name)  # the file's limit wins over the code's
         app.limits.add(limit)
     for name, cron, spec, options in policies.schedules:
         app.schedules.add(name, cron, spec, **options)
+
+
+def _task_policy(app: Taskward, name: str, section: TaskSection) -> dict[str, Any]:
+    """``@app.task`` keywords of the registered policy with the file's overrides in."""
+    p = app.tasks[name].policy
+    backoff: Any = p.retry.backoff
+    if section.backoff is not None:
+        params = section.backoff.model_dump(exclude={"kind"})
+        backoff = BACKOFFS[section.backoff.kind](**params)
+    unique = p.unique
+    if section.unique is not None:
+        window = section.unique.window if isinstance(section.unique, UniqueSection) else None
+        unique = Unique(window=window) if section.unique is not False else None
+    return {
+        "queue": p.queue,
+        "priority": p.priority if section.priority is None else section.priority,
+        "max_attempts": p.max_attempts if section.max_attempts is None else section.max_attempts,
+        "backoff": backoff,
+        "retry_on": p.retry.retry_on,
+        "never_retry_on": p.retry.never_retry_on,
+        "timeout": p.timeout if section.timeout is None else section.timeout,
+        "unique": unique,
+        "tags": p.tags,
+        "on_retry": p.on_retry,
+    }
+
+
+BACKOFFS: dict[str, Any] = {
+    "exponential": Exponential,
+    "linear": Linear,
+    "fibonacci": Fibonacci,
+    "constant": Constant,
+}
 
 
 def _limit(section: LimitSection, **scope: str) -> Limit:

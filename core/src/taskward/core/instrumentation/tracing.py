@@ -3,7 +3,8 @@
 * ``send {queue}`` (PRODUCER) per enqueue call, from an enqueue hook: one job,
   one span; a bulk enqueue, one span for the batch (``enqueue_many``, with its
   message count), optionally with a ``create {queue}`` span per job. The hook
-  stamps ``traceparent`` into ``job.meta`` and the trace id into ``job.trace_id``
+  stamps the configured propagator's headers (W3C ``traceparent`` by default)
+  into ``job.meta`` and the trace id into ``job.trace_id``
   *before* the insert, so both go into the same INSERT (and the caller's
   transaction); jobs are findable with ``app.list_jobs(trace_id=...)``.
 * ``process {queue}`` (CONSUMER), one per attempt, from a middleware: linked to
@@ -26,15 +27,15 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from taskward.core import __version__
 from taskward.core.attempt import AttemptContext
 from taskward.core.events import Event, MaintenanceRan
-from taskward.core.instrumentation import traceparent
 from taskward.core.instrumentation.config import TracingConfig
 from taskward.core.instrumentation.guard import Guard
+from taskward.core.instrumentation.propagation import enqueue_context, enqueue_link
 from taskward.core.instrumentation.spandata import (
     attempt_attributes,
     carrying,
@@ -204,13 +205,13 @@ class Tracing:
 
         The sampler sees the attributes that are the same for every attempt of a task
         (semconv's sampling-relevant ones among them); the per-attempt ones are built
-        only for a recording span, as is the enqueue link (parsed from the job's
-        ``traceparent``). The enqueue context is extracted only for child mode (the
+        only for a recording span, as is the enqueue link (read from the job's meta
+        by the configured propagator). The enqueue context is extracted only for child mode (the
         parent) or baggage to carry into the handler. A span that neither records nor
         carries anything (no SDK) is not even made current: it costs almost nothing.
         """
         job = ctx.job
-        enqueued = propagate.extract(job.meta) if self.child or "baggage" in job.meta else None
+        enqueued = enqueue_context(job.meta) if self.child or "baggage" in job.meta else None
         previous = previous_attempt(job)
         span = self.tracer.start_span(
             f"process {job.queue}",
@@ -222,7 +223,7 @@ class Tracing:
         if span.is_recording():
             span.set_attributes(attempt_attributes(ctx))
             if not self.child:
-                for link in (traceparent.span_context(job.meta), previous):
+                for link in (enqueue_link(job.meta, enqueued), previous):
                     if link is not None:
                         span.add_link(link)
         if enqueued is None and not span.get_span_context().is_valid:
@@ -265,7 +266,7 @@ class Tracing:
         for job in event.jobs:
             groups.setdefault(job.queue if event.kind == "rescue" else "", []).append(job)
         for queue, jobs in groups.items():
-            contexts = (traceparent.span_context(job.meta) for job in jobs)
+            contexts = (enqueue_link(job.meta) for job in jobs)
             links = [Link(c) for c in contexts if c is not None]
             span = self.tracer.start_span(
                 f"{event.kind} {queue}".strip(),

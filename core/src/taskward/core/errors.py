@@ -49,6 +49,14 @@ class SchemaOutOfDateError(TaskwardError):
         )
 
 
+class IllegalTransitionError(TaskwardError):
+    """A job was to move between states that ``states.TRANSITIONS`` does not connect."""
+
+    def __init__(self, moves: list[str]) -> None:
+        self.moves = moves
+        super().__init__(f"not in states.TRANSITIONS: {'; '.join(moves)}")
+
+
 class JobNotFoundError(TaskwardError, LookupError):
     """No job has that id."""
 

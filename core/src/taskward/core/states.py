@@ -8,13 +8,19 @@ The machine is Oban's::
                     │             ├─▶ discarded
                     └─────────────┴─▶ cancelled (also from any waiting state)
 
-``TRANSITIONS`` is the single source of truth; the store asserts against it and
-the docs are generated from it.
+``TRANSITIONS`` is the single source of truth, and the store enforces it: every
+job snapshot it writes is applied only if the row's current state may move to
+the new one (checked in the same UPDATE, under the row's lock), else the whole
+write fails with :class:`IllegalTransitionError`; its claim and stage statements
+are checked against the table when they are built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
+
+from taskward.core.errors import IllegalTransitionError
 
 
 class JobState(StrEnum):
@@ -48,10 +54,14 @@ FINISHED: frozenset[JobState] = frozenset({S.COMPLETED, S.DISCARDED, S.CANCELLED
 WAITING: frozenset[JobState] = frozenset({S.SCHEDULED, S.AVAILABLE, S.RETRYABLE})
 
 
-def can_transition(source: JobState, target: JobState) -> bool:
-    return target in TRANSITIONS[source]
+#: Every allowed (source, target) pair, for the store's check.
+ALLOWED: frozenset[tuple[JobState, JobState]] = frozenset(
+    (source, target) for source, targets in TRANSITIONS.items() for target in targets
+)
 
 
-def sources_of(target: JobState) -> frozenset[JobState]:
-    """Every state from which ``target`` may be entered."""
-    return frozenset(s for s, targets in TRANSITIONS.items() if target in targets)
+def check_transitions(sources: Iterable[JobState], target: JobState) -> None:
+    """Raise :class:`IllegalTransitionError` unless every ``source -> target`` is allowed."""
+    for source in sorted(sources):
+        if (source, target) not in ALLOWED:
+            raise IllegalTransitionError([f"{source} -> {target}"])

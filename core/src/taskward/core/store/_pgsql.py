@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from taskward.core.store._rows import EVENT_COLUMNS, INSERT_COLUMNS, UPDATE_COLUMNS
+from taskward.core.store._transitions import allowed
 
 WAKEUP_CHANNEL = "taskward_wakeup"
 #: Payload prefixes on the wake-up channel: a queue with work, a job to cancel.
@@ -66,14 +67,18 @@ COPY_EVENTS = _copy("taskward_job_events", EVENT_COLUMNS)
 
 _ID = len(UPDATE_COLUMNS)
 #: A settlement: job snapshots (``%(jobs)s``: rows of UPDATE_COLUMNS then the id) and
-#: their events (``%(events)s``) in one statement. The ``= ANY(ARRAY(...))`` lets the
-#: planner find the rows by primary key: it cannot estimate a join with JSON rows
+#: their events (``%(events)s``) in one statement, which returns the rows updated (a row
+#: whose move is not in ``states.TRANSITIONS`` is not). The ``= ANY(ARRAY(...))`` lets
+#: the planner find the rows by primary key: it cannot estimate a join with JSON rows
 #: and would otherwise scan the whole table.
 SETTLE = (
     "WITH v AS MATERIALIZED (SELECT e.value AS r, (e.value->>"
     f"{_ID})::uuid AS id FROM jsonb_array_elements(%(jobs)s::jsonb) AS e), "
     "u AS (UPDATE taskward_jobs AS j SET "
     + ", ".join(f"{c} = {_element('v.r', i, c)}" for i, c in enumerate(UPDATE_COLUMNS))
-    + " FROM v WHERE j.id = v.id AND j.id = ANY(ARRAY(SELECT id FROM v))) "
-    + _insert("taskward_job_events", EVENT_COLUMNS, "%(events)s")
+    + " FROM v WHERE j.id = v.id AND j.id = ANY(ARRAY(SELECT id FROM v))"
+    + f" AND {allowed('j.state', _element('v.r', UPDATE_COLUMNS.index('state'), 'state'))}"
+    + " RETURNING 1), "
+    + f"e AS ({_insert('taskward_job_events', EVENT_COLUMNS, '%(events)s')}) "
+    + "SELECT count(*) FROM u"
 )

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.dml import Insert
 
 from taskward.core.events import JobEvent
+from taskward.core.job import Job
 
 
 class Dialect:
@@ -29,8 +30,11 @@ class Dialect:
         """Append events to the outbox, batched."""
         raise NotImplementedError
 
-    def _write_snapshots(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
-        """Write each event's job snapshot, then the events to the outbox, batched."""
+    def _write_snapshots(
+        self, conn: sa.Connection, jobs: Sequence[Job], events: Sequence[JobEvent]
+    ) -> int:
+        """Write the job snapshots (one per job), then the events to the outbox, batched;
+        a row is updated only if its move is in ``states.TRANSITIONS``: the rows updated."""
         raise NotImplementedError
 
     def id_in(

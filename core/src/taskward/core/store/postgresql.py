@@ -20,6 +20,7 @@ from sqlalchemy.sql.dml import Insert
 
 from taskward.core._json import dumps
 from taskward.core.events import JobEvent
+from taskward.core.job import Job
 from taskward.core.store import _copytext as copytext
 from taskward.core.store import _pgsql as q
 from taskward.core.store._rows import RowCodec, aware_iso
@@ -63,14 +64,14 @@ class PostgresStore(SqlStore):
         else:
             conn.exec_driver_sql(q.INSERT_EVENTS, (dumps(JSON_CODEC.events(events)),))
 
-    def _write_snapshots(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
-        # One UPDATE touches a row once: keep the last snapshot of a job, as a loop would.
-        jobs = list({e.job.id: e.job for e in events}.values())
+    def _write_snapshots(
+        self, conn: sa.Connection, jobs: Sequence[Job], events: Sequence[JobEvent]
+    ) -> int:
         params = {
             "jobs": dumps(JSON_CODEC.updates(jobs)),
             "events": dumps(JSON_CODEC.events(events)),
         }
-        conn.exec_driver_sql(q.SETTLE, params)
+        return int(conn.exec_driver_sql(q.SETTLE, params).scalar_one())
 
     def id_in(
         self,

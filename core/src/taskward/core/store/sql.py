@@ -19,12 +19,18 @@ import sqlalchemy as sa
 from taskward.core import schema
 from taskward.core.events import Event, JobEvent, JobInserted, JobStaged, JobStarted
 from taskward.core.job import Job
-from taskward.core.states import JobState
+from taskward.core.states import JobState, check_transitions
 from taskward.core.store._rows import JOB_COLUMNS, insert_values, job_from_row
+from taskward.core.store._transitions import refused
 from taskward.core.store.reads import JobReads, select_jobs
 from taskward.core.store.registry import Registry
 
 J = schema.jobs
+#: The moves the claim and stage statements make, checked against the table on import.
+CLAIM = (JobState.AVAILABLE, JobState.EXECUTING)
+STAGE = ((JobState.SCHEDULED, JobState.RETRYABLE), JobState.AVAILABLE)
+check_transitions([CLAIM[0]], CLAIM[1])
+check_transitions(*STAGE)
 W = schema.workers
 
 #: Runs inside ``write_transitions``' transaction, given the store, the connection and the
@@ -77,7 +83,7 @@ class SqlStore(JobReads, Registry):
         best = self._lock_for_claim(
             sa.select(J.c.id)
             .where(
-                J.c.state == "available",
+                J.c.state == CLAIM[0].value,
                 J.c.queue == sa.bindparam("b_queue"),
                 J.c.scheduled_at <= sa.bindparam("b_now"),
             )
@@ -175,7 +181,7 @@ class SqlStore(JobReads, Registry):
             J.update()
             .where(J.c.id.in_(ids))
             .values(
-                state="executing",
+                state=CLAIM[1].value,
                 attempt=J.c.attempt + 1,
                 attempted_at=sa.bindparam("b_now"),
                 attempted_by=sa.bindparam("b_worker"),
@@ -215,11 +221,15 @@ class SqlStore(JobReads, Registry):
     ) -> None:
         """Persist each event's job snapshot and the events themselves, batched.
 
+        Raises :class:`IllegalTransitionError` (the caller's transaction then rolls
+        back) if a job's current state may not move to its snapshot's.
         ``hooks=False`` skips :attr:`transition_hooks` (for a hook's own writes).
         """
         if not events:
             return
-        self._write_snapshots(conn, events)
+        jobs = list({e.job.id: e.job for e in events}.values())  # a job's last snapshot wins
+        if self._write_snapshots(conn, jobs, events) != len(jobs):
+            raise refused(conn, jobs)
         self.notify(conn, {e.job.queue for e in events if e.job.state is JobState.AVAILABLE})
         if hooks:
             for hook in self.transition_hooks:
@@ -253,7 +263,7 @@ class SqlStore(JobReads, Registry):
         """
         ids = (
             sa.select(J.c.id)
-            .where(J.c.state.in_(["scheduled", "retryable"]), J.c.scheduled_at <= (due_by or now))
+            .where(J.c.state.in_([s.value for s in STAGE[0]]), J.c.scheduled_at <= (due_by or now))
             .limit(limit)
             .scalar_subquery()
         )
@@ -261,7 +271,7 @@ class SqlStore(JobReads, Registry):
         stmt = (
             J.update()
             .where(J.c.id.in_(ids))
-            .values(state="available", scheduled_at=pulled_forward)
+            .values(state=STAGE[1].value, scheduled_at=pulled_forward)
             .returning(*JOB_COLUMNS)
         )
         events = [JobStaged(at=now, job=job_from_row(r)) for r in conn.execute(stmt)]

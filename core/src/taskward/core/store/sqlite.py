@@ -16,8 +16,10 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.sql.dml import Insert
 
 from taskward.core.events import JobEvent
+from taskward.core.job import Job
 from taskward.core.schema import job_events, jobs, sqlite_time
 from taskward.core.store._rows import EVENT_COLUMNS, INSERT_COLUMNS, UPDATE_COLUMNS, RowCodec
+from taskward.core.store._transitions import allowed
 from taskward.core.store.sql import SqlStore
 from taskward.core.store.wakeup import OnCancel, OnQueues, watch_sqlite
 
@@ -31,7 +33,12 @@ def _insert_sql(table: sa.Table, columns: Sequence[str]) -> str:
 
 INSERT_JOBS = _insert_sql(jobs, INSERT_COLUMNS)
 INSERT_EVENTS = _insert_sql(job_events, EVENT_COLUMNS)
-UPDATE_JOBS = f"UPDATE {jobs.name} SET {', '.join(f'{c} = ?' for c in UPDATE_COLUMNS)} WHERE id = ?"
+#: Numbered parameters: ``?1`` (the new state) is also what the transition check compares.
+UPDATE_JOBS = (
+    f"UPDATE {jobs.name} SET "
+    + ", ".join(f"{c} = ?{i}" for i, c in enumerate(UPDATE_COLUMNS, 1))
+    + f" WHERE id = ?{len(UPDATE_COLUMNS) + 1} AND {allowed('state', '?1')}"
+)
 
 
 class SqliteStore(SqlStore):
@@ -47,9 +54,12 @@ class SqliteStore(SqlStore):
     def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
         _many(conn, INSERT_EVENTS, CODEC.events(events))
 
-    def _write_snapshots(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
-        _many(conn, UPDATE_JOBS, CODEC.updates(e.job for e in events))
+    def _write_snapshots(
+        self, conn: sa.Connection, jobs: Sequence[Job], events: Sequence[JobEvent]
+    ) -> int:
+        updated = _many(conn, UPDATE_JOBS, CODEC.updates(jobs))
         self._insert_events(conn, events)
+        return updated
 
     async def listen(
         self,
@@ -64,5 +74,6 @@ class SqliteStore(SqlStore):
             await watch_sqlite(path, on_queues, stopping)
 
 
-def _many(conn: sa.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    conn.exec_driver_sql(sql, rows)
+def _many(conn: sa.Connection, sql: str, rows: list[tuple[Any, ...]]) -> int:
+    """``executemany``; the rows it changed (the driver sums them)."""
+    return conn.exec_driver_sql(sql, rows).rowcount

@@ -18,6 +18,7 @@ SUITES: dict[str, str] = {
     "pickup": "bench.pickup",
     "instrumentation": "bench.instrumentation",
     "limits": "bench.limits",
+    "single": "bench.single",
 }
 DIALECTS = ("sqlite", "postgresql")
 

@@ -22,7 +22,21 @@ SAMPLES = 300
 
 
 def run(dbs: Databases) -> None:
-    url = dbs.fresh()
+    latencies, after_commit = measure(dbs.fresh())
+    cuts = statistics.quantiles(latencies, n=100)
+    for pct in (50, 95, 99):
+        record(f"pickup_latency_p{pct}_ms", dbs.dialect, cuts[pct - 1], "ms")
+    # The part after the enqueue's commit: wake-up, claim and dispatch in the worker.
+    record("pickup_after_commit_p50_ms", dbs.dialect, statistics.median(after_commit), "ms")
+
+
+def p50(url: str) -> float:
+    """The median pick-up latency on ``url`` (ms)."""
+    return statistics.median(measure(url)[0])
+
+
+def measure(url: str) -> tuple[list[float], list[float]]:
+    """Pick-up latencies (ms) from the enqueue call, and from its commit."""
     app = make_app(url)
     probe = app.tasks[PROBE]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -44,11 +58,7 @@ def run(dbs: Databases) -> None:
                         after_commit.append((started - committed) * 1000)
         finally:
             app.close()
-    cuts = statistics.quantiles(latencies, n=100)
-    for pct in (50, 95, 99):
-        record(f"pickup_latency_p{pct}_ms", dbs.dialect, cuts[pct - 1], "ms")
-    # The part after the enqueue's commit: wake-up, claim and dispatch in the worker.
-    record("pickup_after_commit_p50_ms", dbs.dialect, statistics.median(after_commit), "ms")
+    return latencies, after_commit
 
 
 def _receive(sock: socket.socket, seq: int) -> float:

@@ -39,12 +39,13 @@ def measure(
     *,
     processes: int = 1,
     jobs: int = JOBS,
+    concurrency: int = 100,
     app_factory: str | None = None,
 ) -> float:
     """Queue ``jobs`` jobs of ``task``, run them with ``processes`` workers; jobs/s."""
     app = make_app(url)
     try:
-        with workers.running(url, processes, app_factory=app_factory):
+        with workers.running(url, processes, concurrency, app_factory=app_factory):
             app.enqueue_many([JobSpec(task, (-n,)) for n in range(WARMUP)])
             _wait_until_completed(app, WARMUP)
             batch = app.enqueue_many([JobSpec(task, (n,)) for n in range(jobs)])

@@ -322,10 +322,14 @@ def test_json_lines_carry_the_attempt_and_its_trace(
     assert inside["timestamp"].endswith("Z")
     assert {"host.name", "process.pid", "logger", "trace_flags"} <= set(inside)
     assert "taskward.job.id" not in outside and "trace_id" not in outside
+    # The job's own trace (its enqueue's) too: attempts are linked, so it is another trace.
+    assert job.trace_id is not None and len(job.trace_id) == 32
+    assert inside["taskward.job.trace_id"] == job.trace_id != inside["trace_id"]
     inst.flush()
     (stored, _outcome) = entries(app, job.id)
     again = json.loads(JsonLineFormatter().format_entry(stored))
     assert (again["trace_id"], again["taskward.log.seq"]) == (inside["trace_id"], 1)
+    assert again["taskward.job.trace_id"] == job.trace_id
 
 
 def test_logs_are_paginated_by_attempt_and_seq(

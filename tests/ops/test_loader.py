@@ -12,7 +12,7 @@ import pytest
 
 from taskward.core import Taskward
 from taskward.ops.cli.worker import parse_queues
-from taskward.ops.errors import AppLoadError, BadInputError
+from taskward.ops.errors import AppImportError, AppLoadError, BadInputError
 from taskward.ops.loader import load_app
 from taskward.ops.urls import ENV_VAR
 
@@ -125,8 +125,20 @@ def test_bad_app_specs_name_the_flag(module_dir: Path, spec: str, message: str) 
 
 def test_a_missing_dependency_of_the_app_is_not_hidden(module_dir: Path) -> None:
     name = _module(module_dir, "import surely_not_installed_xyz\n")
-    with pytest.raises(ModuleNotFoundError, match="surely_not_installed_xyz"):
+    with pytest.raises(AppImportError, match=r"ModuleNotFoundError.*surely_not_installed_xyz"):
         load_app(f"{name}:app")
+
+
+def test_an_app_whose_import_raises_names_the_module_and_keeps_the_cause(
+    module_dir: Path,
+) -> None:
+    name = _module(module_dir, "raise RuntimeError('settings.py: no SECRET_KEY')\n")
+    with pytest.raises(AppImportError) as info:
+        load_app(f"{name}:app")
+    assert str(info.value) == (
+        f"--app '{name}:app': importing {name} raised RuntimeError: settings.py: no SECRET_KEY"
+    )
+    assert isinstance(info.value.__cause__, RuntimeError)  # what --traceback prints
 
 
 def test_parse_queues(sqlite_database: str) -> None:

@@ -6,12 +6,22 @@ several worker processes share one file. PostgreSQL: psycopg 3; a pooled
 connection idle for a while is pinged before use, so a restarted server costs at
 most one failed statement, not a dead pool. JSON columns are encoded and decoded
 by :mod:`taskward.core._json` on both.
+
+Every PostgreSQL connection has a connect timeout and a statement timeout
+(:class:`Timeouts`): a server or proxy that accepts the connection and never
+answers fails a call in seconds instead of hanging it. The URL overrides them
+(``?connect_timeout=10&statement_timeout=5s``; ``statement_timeout=0`` is none).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import shlex
 import time
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,14 +36,73 @@ from taskward.core.errors import DatabaseUnavailableError
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Seconds a pooled PostgreSQL connection may rest before it is pinged on checkout.
 PING_AFTER_IDLE = 1.0
+#: PostgreSQL's own forms: milliseconds, or a number with one of its time units.
+_DURATION = re.compile(r"\d+(\.\d+)?(us|ms|s|min|h|d)?")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timeouts:
+    """How long a PostgreSQL connection may take to open, and a statement to run.
+
+    The URL's ``connect_timeout`` (seconds) and ``statement_timeout`` (milliseconds,
+    or with a unit: ``5s``) win over these. SQLite ignores both: it has its busy
+    timeout (``SQLITE_BUSY_TIMEOUT_MS``) instead.
+    """
+
+    #: Seconds to connect, authenticate included (libpq counts whole seconds, at least 2).
+    connect: int = 5
+    #: Seconds one statement may run on the server; ``None``: no limit.
+    statement: float | None = 30.0
+
+
+#: Applications and workers: a claim or settlement that takes 30 s is stuck, not slow.
+DEFAULT_TIMEOUTS = Timeouts()
+
+
+#: Where every Taskward command and process looks for the database URL.
+DATABASE_URL_ENV = "TASKWARD_DATABASE_URL"
+#: Stands for the password in a command printed for the user to paste and edit.
+PASSWORD_PLACEHOLDER = "<password>"  # noqa: S105 - a placeholder, not a secret
 
 
 def mask_url(url: str | URL) -> str:
     """The URL with its password replaced, fit for logs and error messages."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return _shown(make_url(url)).render_as_string(hide_password=True)
     except ArgumentError:
         return "<unparseable database URL>"
+
+
+def pasteable_url(url: str | URL) -> str:
+    """``url`` as a shell word for a command to paste: the URL itself when it has no
+    password; else ``"$TASKWARD_DATABASE_URL"`` when that variable holds it, else the
+    URL with ``<password>`` to fill in (a masked ``***`` would fail when pasted)."""
+    try:
+        parsed = _shown(make_url(url))
+    except ArgumentError:
+        return f'"${DATABASE_URL_ENV}"'
+    if parsed.password is None:
+        return shlex.quote(parsed.render_as_string(hide_password=False))
+    env = os.environ.get(DATABASE_URL_ENV)
+    with contextlib.suppress(ArgumentError):
+        if env and _same(make_url(env), parsed):
+            return f'"${DATABASE_URL_ENV}"'
+    masked = parsed.render_as_string(hide_password=True)
+    return shlex.quote(masked.replace(":***@", f":{PASSWORD_PLACEHOLDER}@", 1))
+
+
+def _shown(url: URL) -> URL:
+    """The URL as a user writes it: ``postgresql://``, not the driver we picked."""
+    if url.drivername in ("postgresql+psycopg", "postgres"):
+        return url.set(drivername="postgresql")
+    return url
+
+
+def _same(a: URL, b: URL) -> bool:
+    def key(url: URL) -> str:
+        return _shown(url).set(query={}).render_as_string(hide_password=False)
+
+    return key(a) == key(b)
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -51,9 +120,11 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
-def create_engine(url: str | URL, **kwargs: Any) -> sa.Engine:
+def create_engine(
+    url: str | URL, *, timeouts: Timeouts = DEFAULT_TIMEOUTS, **kwargs: Any
+) -> sa.Engine:
     """Make an engine for ``url`` with the settings a queue needs on that dialect."""
-    parsed = normalise_url(url)
+    parsed, params = timeout_params(normalise_url(url), timeouts)
     kwargs.setdefault("json_serializer", dumps)
     kwargs.setdefault("json_deserializer", loads)
     try:
@@ -65,6 +136,7 @@ def create_engine(url: str | URL, **kwargs: Any) -> sa.Engine:
         if "poolclass" not in kwargs:
             kwargs.setdefault("pool_size", 10)
             kwargs.setdefault("max_overflow", 20)
+        kwargs["connect_args"] = {**params, **kwargs.get("connect_args", {})}
         return prepare_engine(sa.create_engine(parsed, **kwargs))
     except (NoSuchModuleError, ImportError) as exc:
         raise DatabaseUnavailableError(mask_url(parsed), f"driver missing ({exc})") from None
@@ -90,6 +162,41 @@ def prepare_engine(engine: sa.Engine) -> sa.Engine:
 
 
 _prepared: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
+
+def timeout_params(url: URL, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> tuple[URL, dict[str, Any]]:
+    """``url`` without ``statement_timeout`` (not a libpq parameter), and the driver
+    parameters that apply both timeouts, the URL's values first. ``connect_timeout``
+    stays in the URL when given there (libpq reads it), so a URL carries its own."""
+    query = dict(url.query)
+    statement = query.pop("statement_timeout", None)
+    connect = query.get("connect_timeout")
+    if url.get_backend_name() != "postgresql":
+        query.pop("connect_timeout", None)
+        return url.set(query=query), {}
+    if not isinstance(statement, str | None) or not isinstance(connect, str | None):
+        raise DatabaseUnavailableError(mask_url(url), "a timeout parameter is given twice")
+    if statement is None:
+        statement = str(round(timeouts.statement * 1000)) if timeouts.statement else "0"
+    statement = statement.replace(" ", "")
+    if not _DURATION.fullmatch(statement):
+        raise DatabaseUnavailableError(
+            mask_url(url),
+            f"statement_timeout={statement!r}: expected milliseconds or a number with a"
+            " unit (500ms, 5s, 1min)",
+        )
+    params: dict[str, Any] = {}
+    if connect is None:
+        params["connect_timeout"] = timeouts.connect
+    elif not connect.isdigit():
+        raise DatabaseUnavailableError(
+            mask_url(url), f"connect_timeout={connect!r}: expected whole seconds"
+        )
+    given = query.pop("options", None)
+    params["options"] = " ".join(
+        [f"-c statement_timeout={statement}", *([given] if isinstance(given, str) else given or [])]
+    )
+    return url.set(query=query), params
 
 
 def _ping_when_idle(engine: sa.Engine) -> None:

@@ -42,10 +42,10 @@ class DatabaseUnavailableError(TaskwardError):
 class SchemaOutOfDateError(TaskwardError):
     """The database schema is older than this version of Taskward."""
 
-    def __init__(self, url: str, current: str | None, head: str) -> None:
+    def __init__(self, url: str, current: str | None, head: str, database_arg: str) -> None:
         super().__init__(
             f"database {url} is at schema revision {current or 'none'}, this Taskward needs"
-            f" {head}: run `taskward db upgrade --database {url}`"
+            f" {head}: run `taskward db upgrade --database {database_arg}`"
         )
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from taskward.core.db import mask_url
+from taskward.core.db import mask_url, pasteable_url
 from taskward.core.errors import SchemaOutOfDateError
 
 if TYPE_CHECKING:  # alembic is imported lazily: it costs ~0.4 s of start-up for every CLI call
@@ -51,13 +51,16 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Bring the schema up to ``revision`` (idempotent; safe to run on every deploy).
 
     On PostgreSQL a transaction-scoped advisory lock serialises concurrent upgrades from
-    several hosts; on SQLite ``BEGIN IMMEDIATE`` already does.
+    several hosts (on SQLite ``BEGIN IMMEDIATE`` already does), and the statement
+    timeout is lifted for the migration's transaction.
     """
     from alembic import command
 
     config = _config()
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            # A migration may rewrite a big table: no statement timeout for it.
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_ID)))
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
@@ -67,4 +70,4 @@ def ensure_current(engine: sa.Engine) -> None:
     """Raise :class:`SchemaOutOfDateError` unless the schema is at head."""
     current, head = current_revision(engine), head_revision()
     if current != head:
-        raise SchemaOutOfDateError(mask_url(engine.url), current, head)
+        raise SchemaOutOfDateError(mask_url(engine.url), current, head, pasteable_url(engine.url))

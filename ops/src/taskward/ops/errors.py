@@ -24,3 +24,14 @@ class AppLoadError(BadInputError):
 
     def __init__(self, spec: str, problem: str) -> None:
         super().__init__("--app", f"{spec!r}: {problem}")
+
+
+class AppImportError(OpsError):
+    """Importing the --app module raised an exception."""
+
+    def __init__(self, spec: str, module: str, error: BaseException) -> None:
+        detail = " ".join(str(error).split())
+        super().__init__(
+            f"--app {spec!r}: importing {module} raised {type(error).__name__}"
+            + (f": {detail}" if detail else "")
+        )

@@ -8,7 +8,7 @@ import sys
 
 from taskward.core import Taskward
 from taskward.core.db import normalise_url
-from taskward.ops.errors import AppLoadError
+from taskward.ops.errors import AppImportError, AppLoadError
 from taskward.ops.urls import ENV_VAR
 
 
@@ -33,7 +33,9 @@ def load_app(spec: str, database: str | None = None) -> Taskward:
     except ModuleNotFoundError as exc:
         if exc.name and (module_name + ".").startswith(exc.name + "."):
             raise AppLoadError(spec, f"no module named {exc.name!r}") from None
-        raise
+        raise AppImportError(spec, module_name, exc) from exc
+    except Exception as exc:  # the user's module raised: name it, keep the trace for --traceback
+        raise AppImportError(spec, module_name, exc) from exc
     app = getattr(module, attr, None)
     if not isinstance(app, Taskward):
         raise AppLoadError(spec, f"{module_name}.{attr} is not a Taskward application")

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError
 
 from taskward.core import DatabaseUnavailableError
-from taskward.core.db import mask_url
+from taskward.core.db import DATABASE_URL_ENV, mask_url, pasteable_url
 
-ENV_VAR = "TASKWARD_DATABASE_URL"
+ENV_VAR = DATABASE_URL_ENV
 DEFAULT_URL = "sqlite:///.taskward/taskward.db"
 DEMO_URL = "sqlite:///.taskward/demo.db"
 
@@ -56,5 +56,6 @@ def prepare_sqlite(url: str | sa.URL, *, create: bool) -> None:
     elif not path.exists():
         raise DatabaseUnavailableError(
             mask_url(url),
-            f"no database file at {path}: run `taskward db upgrade --database {mask_url(url)}`",
+            f"no database file at {path}:"
+            f" run `taskward db upgrade --database {pasteable_url(url)}`",
         )

@@ -2,7 +2,9 @@
 
 Inside an attempt every line carries the job id, attempt, queue, task, worker
 id, sequence number and the current trace and span ids (top level, per OTel's
-rule for non-OTLP logs); outside one, the attempt keys are simply absent.
+rule for non-OTLP logs), and the job's own trace id (``taskward.job.trace_id``,
+its enqueue's trace: another trace when attempts are linked, not children), so
+a line is found from either; outside an attempt, those keys are simply absent.
 """
 
 from __future__ import annotations

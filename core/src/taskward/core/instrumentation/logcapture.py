@@ -35,6 +35,8 @@ from taskward.core.instrumentation.logrows import (
 )
 from taskward.core.outcomes import Outcome
 
+#: The job's own trace (its enqueue's), beside the attempt span's ``trace_id``/``span_id``.
+JOB_TRACE_ID = "taskward.job.trace_id"
 current_log: ContextVar[AttemptLog | None] = ContextVar("taskward_log_capture", default=None)
 CountDropped = Callable[[str, int], None]
 
@@ -88,6 +90,8 @@ class AttemptLog:
                 "taskward.queue": job.queue,
                 "taskward.task.name": job.task,
             }
+            if job.trace_id is not None:  # the enqueue's trace: the job found from either id
+                self._fields[JOB_TRACE_ID] = job.trace_id
         return self._fields
 
     def close(self, outcome: Outcome | None, clock: Callable[[], datetime]) -> list[Row]:
@@ -106,8 +110,11 @@ class AttemptLog:
             rows.append(dropped_row(len(rows) + 1, self.dropped, self.config.max_records, now))
         if outcome is not None and (rows or outcome.kind != "completed"):
             rows.append(outcome_row(len(rows) + 1, outcome, now, self._args_text()))
+        trace_id = self._ctx.job.trace_id
         for row in rows:
             row["job_id"], row["attempt"] = self.job_id, self.attempt
+            if trace_id is not None:
+                row["attributes"][JOB_TRACE_ID] = trace_id
         return rows
 
     def _args_text(self) -> str | None:

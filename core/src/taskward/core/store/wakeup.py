@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from taskward.core.db import timeout_params
 from taskward.core.store._pgsql import CANCEL_PREFIX, QUEUE_PREFIX, WAKEUP_CHANNEL
 
 log = logging.getLogger("taskward.core.worker")
@@ -43,11 +44,14 @@ async def listen_postgres(
     """
     import psycopg
 
+    url, params = timeout_params(url)  # a hung server must not hang the reconnect
     conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
     delay = 0.2
     while not stopping.is_set():
         try:
-            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+            async with await psycopg.AsyncConnection.connect(
+                conninfo, autocommit=True, **params
+            ) as conn:
                 await conn.execute(f"LISTEN {WAKEUP_CHANNEL}")
                 if delay > 0.2:
                     log.info("wake-up listener reconnected")

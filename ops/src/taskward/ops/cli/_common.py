@@ -66,21 +66,37 @@ def print_json(value: Any) -> None:
     sys.stdout.write(dumps(value, indent=2) + "\n")
 
 
-def exit_code(exc: BaseException) -> int | None:
-    """2 for bad input, 1 for everything else we can explain in one line, None for bugs."""
+#: Given anywhere on the command line, an error prints its trace as well as its line.
+TRACEBACK_FLAG = "--traceback"
+
+
+def exit_code(exc: BaseException) -> int:
+    """2 for bad usage or input (nothing was written), 1 for every other failure."""
     if isinstance(exc, InvalidJobError | BadInputError):
         return 2
-    if isinstance(exc, TaskwardError | OpsError | sa.exc.DBAPIError):
-        return 1
-    return None
+    if isinstance(exc, typer.TyperException):  # click's usage errors carry their own
+        return exc.exit_code
+    return 1
 
 
 def one_line(exc: BaseException) -> str:
-    """The message on one line; a driver error as the driver's own first line."""
+    """The message on one line; a driver error as the driver's own first line; a bug
+    named as one, with the way to its trace."""
     if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
         first = str(exc.orig).strip().splitlines()[:1]
         return f"database error: {first[0] if first else type(exc.orig).__name__}"
-    return " ".join(str(exc).split())
+    if isinstance(exc, typer.TyperException):
+        where = getattr(exc, "ctx", None)
+        hint = f" (see `{where.command_path} --help`)" if where is not None else ""
+        return " ".join(exc.format_message().split()) + hint
+    message = " ".join(str(exc).split())
+    if isinstance(exc, TaskwardError | OpsError):
+        return message
+    return (
+        f"unexpected {type(exc).__name__}"
+        + (f": {message}" if message else "")
+        + f" (run again with {TRACEBACK_FLAG} for the trace)"
+    )
 
 
 def configure_logging(level: int = logging.INFO) -> None:

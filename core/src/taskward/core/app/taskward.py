@@ -175,8 +175,9 @@ class Taskward:
             if connection is not None:
                 events, existing = insert(self.store, connection, jobs, now, dependencies)
                 self.emit_on_commit(connection, events)
-            else:
-                with self.connect() as conn:
+            else:  # one statement needs no transaction around it: one round trip, not three
+                alone = dependencies is None and self.store.inserts_in_one_statement(jobs)
+                with self.connect(autocommit=alone) as conn:
                     events, existing = insert(self.store, conn, jobs, now, dependencies)
                 self.emit(events)
             latest = {e.job.id: e.job for e in events}
@@ -199,9 +200,17 @@ class Taskward:
 
     # -- database ------------------------------------------------------------------
     @contextlib.contextmanager
-    def connect(self) -> Iterator[sa.Connection]:
-        """A transaction, with connection failures reported as one clear line."""
+    def connect(self, *, autocommit: bool = False) -> Iterator[sa.Connection]:
+        """A transaction, with connection failures reported as one clear line.
+
+        ``autocommit``: no transaction, each statement commits on its own (for work
+        that is a single statement: it saves the ``BEGIN`` and ``COMMIT`` round trips).
+        """
         try:
+            if autocommit:
+                with self.engine.connect() as conn:
+                    yield conn.execution_options(isolation_level="AUTOCOMMIT")
+                return
             with self.engine.begin() as conn:
                 yield conn
         except sa.exc.DBAPIError as exc:

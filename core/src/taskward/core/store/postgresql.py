@@ -58,6 +58,9 @@ class PostgresStore(SqlStore):
             }
             conn.exec_driver_sql(q.INSERT_NEW, params)
 
+    def inserts_in_one_statement(self, jobs: Sequence[Job]) -> bool:
+        return len(jobs) <= COPY_FROM and not any(job.unique_key for job in jobs)
+
     def _insert_events(self, conn: sa.Connection, events: Sequence[JobEvent]) -> None:
         if len(events) > COPY_FROM:
             _copy(conn, q.COPY_EVENTS, copytext.event_lines(events))

@@ -134,6 +134,11 @@ class SqlStore(JobReads, Registry):
             self._insert_new(conn, events, _available_queues(jobs))
         return events
 
+    def inserts_in_one_statement(self, jobs: Sequence[Job]) -> bool:
+        """Whether :meth:`insert` of ``jobs`` is one statement (it may then run outside
+        a transaction: a single statement is atomic by itself)."""
+        return False
+
     def find_by_unique_keys(self, conn: sa.Connection, keys: Sequence[str]) -> dict[str, Job]:
         rows = conn.execute(sa.select(*JOB_COLUMNS).where(J.c.unique_key.in_(keys)))
         jobs = [job_from_row(row) for row in rows]
@@ -280,11 +285,16 @@ class SqlStore(JobReads, Registry):
         return events
 
     def orphaned(self, conn: sa.Connection, stale_before: datetime) -> list[Job]:
-        """Executing jobs whose worker is gone or has stopped heartbeating (locked)."""
+        """Executing jobs whose worker is gone or has stopped heartbeating, locked.
+
+        Any live worker may rescue: rows another rescuer holds are skipped (and, once
+        it commits, no longer executing), so two rescuers never take the same attempt.
+        """
         alive = sa.select(W.c.id).where(W.c.heartbeat_at >= stale_before)
-        return self.lock_jobs(
-            conn, sa.and_(J.c.state == "executing", J.c.attempted_by.not_in(alive))
-        )
+        where = sa.and_(J.c.state == "executing", J.c.attempted_by.not_in(alive))
+        return [
+            job_from_row(r) for r in conn.execute(self._lock_for_claim(self._jobs_where(where)))
+        ]
 
 
 def _available_queues(jobs: Iterable[Job]) -> set[str]:

@@ -67,3 +67,25 @@ def test_an_enqueue_of_several_statements_keeps_its_transaction(one_connection: 
         first, again = once.enqueue(1), once.enqueue(1)
         assert waits() > 2  # BEGIN ... COMMIT around each: the insert and its events agree
     assert first.id == again.id
+
+
+def test_a_claim_is_one_round_trip_and_writes_its_started_events(
+    one_connection: Taskward,
+) -> None:
+    app = one_connection
+
+    @app.task
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    jobs = add.enqueue_many([(n, n) for n in range(3)])
+    worker = app.worker()
+    with wire(app) as waits:
+        started = worker._claim("default", 2)
+        assert waits() == 1
+    assert [s.job.id for s in started] == [j.id for j in jobs[:2]]
+    for s in started:
+        stored = app.job_events(s.job.id)
+        assert [e["name"] for e in stored] == ["taskward.job.inserted", "taskward.job.started"]
+        assert stored[1]["attempt"] == 1 and stored[1]["state"] == "executing"
+        assert stored[1]["data"]["queue_wait"] == pytest.approx(s.queue_wait, abs=1e-6)

@@ -90,7 +90,9 @@ class SqlStore(JobReads, Registry):
             .order_by(J.c.priority, J.c.scheduled_at, J.c.id)
             .limit(sa.bindparam("b_limit"))
         )
-        self._claim_best = self._claim(best.scalar_subquery())
+        self._claim_best: sa.Executable = self._claim(best.scalar_subquery())
+        #: Whether ``_claim_best`` writes its ``started`` events itself (one statement).
+        self._claim_best_writes_events = False
         self._lock_owned = self._lock_rows(
             sa.select(J.c.id, J.c.attempt).where(
                 self.id_in(J.c.id, name="b_ids"),
@@ -158,6 +160,7 @@ class SqlStore(JobReads, Registry):
                 if not chosen:
                     return []
         params: dict[str, Any] = {"b_now": now, "b_worker": worker_id}
+        stmt: sa.Executable
         if chosen:
             stmt = self._claim(chosen)
         else:
@@ -177,8 +180,13 @@ class SqlStore(JobReads, Registry):
             )
             for j in jobs
         ]
-        self.write_events(conn, events)
+        if chosen or not self._claim_best_writes_events:
+            self.write_events(conn, events)
         return events
+
+    def claims_in_one_statement(self) -> bool:
+        """Whether :meth:`claim` is one statement (it may then run outside a transaction)."""
+        return False
 
     def _claim(self, ids: Any) -> sa.Update:
         """Move the jobs ``ids`` selects (a list or a subquery) to executing."""

@@ -117,7 +117,7 @@ class Producer:
         rt = self._rt
         began, claimed, error = time.perf_counter(), [], None
         try:
-            with rt.connect() as conn:
+            with rt.connect(autocommit=rt.store.claims_in_one_statement()) as conn:
                 claimed = rt.store.claim(conn, queue, self._worker_id, limit, rt.clock.now())
         except Exception as exc:
             error = type(exc).__name__

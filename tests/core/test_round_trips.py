@@ -79,9 +79,10 @@ def test_a_claim_is_one_round_trip_and_writes_its_started_events(
         return a + b
 
     jobs = add.enqueue_many([(n, n) for n in range(3)])
-    worker = app.worker()
+    store = app.store
     with wire(app) as waits:
-        started = worker._claim("default", 2)
+        with app.connect(autocommit=store.claims_in_one_statement()) as conn:  # as a worker does
+            started = store.claim(conn, "default", "w1", 2, app.clock.now())
         assert waits() == 1
     assert [s.job.id for s in started] == [j.id for j in jobs[:2]]
     for s in started:

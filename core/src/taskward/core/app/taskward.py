@@ -175,9 +175,9 @@ class Taskward:
             if connection is not None:
                 events, existing = insert(self.store, connection, jobs, now, dependencies)
                 self.emit_on_commit(connection, events)
-            else:  # one statement needs no transaction around it: one round trip, not three
-                alone = dependencies is None and self.store.inserts_in_one_statement(jobs)
-                with self.connect(autocommit=alone) as conn:
+            else:  # one statement needs no transaction: one round trip, not three
+                one = dependencies is None and self.store.inserts_in_one_statement(jobs)
+                with self.connect(autocommit=one) as conn:
                     events, existing = insert(self.store, conn, jobs, now, dependencies)
                 self.emit(events)
             latest = {e.job.id: e.job for e in events}
@@ -201,18 +201,11 @@ class Taskward:
     # -- database ------------------------------------------------------------------
     @contextlib.contextmanager
     def connect(self, *, autocommit: bool = False) -> Iterator[sa.Connection]:
-        """A transaction, with connection failures reported as one clear line.
-
-        ``autocommit``: no transaction, each statement commits on its own (for work
-        that is a single statement: it saves the ``BEGIN`` and ``COMMIT`` round trips).
-        """
+        """A transaction (``autocommit``: none, for one statement: no BEGIN/COMMIT round
+        trips), with connection failures reported as one clear line."""
         try:
-            if autocommit:
-                with self.engine.connect() as conn:
-                    yield conn.execution_options(isolation_level="AUTOCOMMIT")
-                return
-            with self.engine.begin() as conn:
-                yield conn
+            with self.engine.connect() if autocommit else self.engine.begin() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT") if autocommit else conn
         except sa.exc.DBAPIError as exc:
             if exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError):
                 reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

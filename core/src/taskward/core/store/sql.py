@@ -91,8 +91,7 @@ class SqlStore(JobReads, Registry):
             .limit(sa.bindparam("b_limit"))
         )
         self._claim_best: sa.Executable = self._claim(best.scalar_subquery())
-        #: Whether ``_claim_best`` writes its ``started`` events itself (one statement).
-        self._claim_best_writes_events = False
+        self._claim_best_writes_events = False  # PostgreSQL's writes its started events
         self._lock_owned = self._lock_rows(
             sa.select(J.c.id, J.c.attempt).where(
                 self.id_in(J.c.id, name="b_ids"),
@@ -136,9 +135,10 @@ class SqlStore(JobReads, Registry):
             self._insert_new(conn, events, _available_queues(jobs))
         return events
 
-    def inserts_in_one_statement(self, jobs: Sequence[Job]) -> bool:
-        """Whether :meth:`insert` of ``jobs`` is one statement (it may then run outside
-        a transaction: a single statement is atomic by itself)."""
+    def claims_in_one_statement(self) -> bool:  # then it may run outside a transaction
+        return False
+
+    def inserts_in_one_statement(self, jobs: Sequence[Job]) -> bool:  # the same, for insert
         return False
 
     def find_by_unique_keys(self, conn: sa.Connection, keys: Sequence[str]) -> dict[str, Job]:
@@ -183,10 +183,6 @@ class SqlStore(JobReads, Registry):
         if chosen or not self._claim_best_writes_events:
             self.write_events(conn, events)
         return events
-
-    def claims_in_one_statement(self) -> bool:
-        """Whether :meth:`claim` is one statement (it may then run outside a transaction)."""
-        return False
 
     def _claim(self, ids: Any) -> sa.Update:
         """Move the jobs ``ids`` selects (a list or a subquery) to executing."""
@@ -293,16 +289,11 @@ class SqlStore(JobReads, Registry):
         return events
 
     def orphaned(self, conn: sa.Connection, stale_before: datetime) -> list[Job]:
-        """Executing jobs whose worker is gone or has stopped heartbeating, locked.
-
-        Any live worker may rescue: rows another rescuer holds are skipped (and, once
-        it commits, no longer executing), so two rescuers never take the same attempt.
-        """
+        """Executing jobs whose worker is gone or has stopped heartbeating (locked)."""
         alive = sa.select(W.c.id).where(W.c.heartbeat_at >= stale_before)
-        where = sa.and_(J.c.state == "executing", J.c.attempted_by.not_in(alive))
-        return [
-            job_from_row(r) for r in conn.execute(self._lock_for_claim(self._jobs_where(where)))
-        ]
+        return self.lock_jobs(
+            conn, sa.and_(J.c.state == "executing", J.c.attempted_by.not_in(alive))
+        )
 
 
 def _available_queues(jobs: Iterable[Job]) -> set[str]:

@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 metadata = sa.MetaData()
 
@@ -80,6 +82,27 @@ def sqlite_time(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+class CurrentTxid(sa.sql.expression.ColumnElement[int]):
+    """The writing transaction's id on PostgreSQL (as ``bigint``), NULL elsewhere.
+
+    The event relay's read horizon compares it with the oldest transaction still
+    running (see :mod:`taskward.core.store.outbox`); SQLite needs no such thing.
+    """
+
+    type = sa.BigInteger()
+    inherit_cache = True
+
+
+@compiles(CurrentTxid)
+def _txid_default(element: CurrentTxid, compiler: SQLCompiler, **kw: Any) -> str:
+    return "NULL"
+
+
+@compiles(CurrentTxid, "postgresql")
+def _txid_postgresql(element: CurrentTxid, compiler: SQLCompiler, **kw: Any) -> str:
+    return "(pg_current_xact_id()::text::bigint)"
+
+
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -123,6 +146,8 @@ job_events = sa.Table(
     sa.Column("state", sa.String(16)),
     sa.Column("attempt", sa.Integer()),
     sa.Column("data", JSONType, nullable=False),
+    # The relay's read position is (txid, id) on PostgreSQL (revision 0004).
+    sa.Column("txid", sa.BigInteger(), server_default=CurrentTxid()),
 )
 
 workers = sa.Table(
@@ -206,11 +231,19 @@ sa.Index(
 )
 sa.Index(
     "taskward_jobs_finished_idx",
+    jobs.c.state,
     jobs.c.finished_at,
     postgresql_where=jobs.c.finished_at.isnot(None),
     sqlite_where=jobs.c.finished_at.isnot(None),
 )
 sa.Index("taskward_job_events_job_idx", job_events.c.job_id)
+sa.Index(
+    "taskward_job_events_position_idx",
+    job_events.c.txid,
+    job_events.c.id,
+    postgresql_where=job_events.c.txid.isnot(None),
+    sqlite_where=job_events.c.txid.isnot(None),
+)
 sa.Index("taskward_job_logs_ts_idx", job_logs.c.ts)
 
 # -- schedules, workflows and limits (revision 0002) ------------------------------------
@@ -258,3 +291,16 @@ limit_buckets = sa.Table(
 
 sa.Index("taskward_workflow_jobs_workflow_idx", workflow_jobs.c.workflow_id)
 sa.Index("taskward_job_dependencies_depends_on_idx", job_dependencies.c.depends_on)
+
+# -- the event relay's consumers (revision 0004) ----------------------------------------
+
+event_consumers = sa.Table(
+    "taskward_event_consumers",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    # The last event read and acknowledged: (txid, event id); txid is 0 on SQLite.
+    sa.Column("txid", sa.BigInteger(), nullable=False),
+    sa.Column("event_id", sa.BigInteger(), nullable=False),
+    sa.Column("registered_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)

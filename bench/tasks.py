@@ -5,10 +5,12 @@ Worker subprocesses import this module to build the same app as the runner.
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 
 from taskward.core import Taskward
+from taskward.core.retention import RetentionPolicy
 
 QUEUE = "bench"
 NOOP_ASYNC = "bench.noop_async"
@@ -17,7 +19,9 @@ PROBE = "bench.probe"
 
 
 def make_app(url: str) -> Taskward:
-    app = Taskward(url)
+    # The leader's retention pass runs every 60 s by default; the prune bench asks sooner.
+    interval = float(os.environ.get("TASKWARD_BENCH_PRUNE_INTERVAL", "60"))
+    app = Taskward(url, retention=RetentionPolicy(interval=interval))
 
     @app.task(name=NOOP_ASYNC, queue=QUEUE)
     async def noop_async(n: int) -> None:

@@ -27,11 +27,13 @@ taskward.queue.paused           QueuePaused           queue
 taskward.queue.resumed          QueueResumed          queue
 taskward.queue.claimed          QueueClaimed          queue, worker_id, count, duration, error
 taskward.maintenance.ran        MaintenanceRan        kind, worker_id, duration, jobs, error
+taskward.retention.pruned       RetentionPruned       jobs (count by state), events (count)
 ==============================  ====================  =====================================
 
-``taskward.queue.claimed`` reports one claim round trip (for claim metrics) and
+``taskward.queue.claimed`` reports one claim round trip (for claim metrics),
 ``taskward.maintenance.ran`` one run of a maintenance loop (stage, rescue, ...: its
-span and last-success time); neither is a job transition nor written to the outbox.
+span and last-success time) and ``taskward.retention.pruned`` what one step of
+the pruner deleted; none is a job transition nor written to the outbox.
 Finish events also carry ``span``, the attempt's span ids (exemplars, log and trace
 links), which is not written to the outbox either.
 
@@ -246,6 +248,15 @@ class MaintenanceRan(_WorkerReport):
     name: ClassVar[str] = "taskward.maintenance.ran"
     kind: str
     jobs: tuple[Job, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionPruned(Event):
+    """Finished jobs (``jobs``: count by state) and outbox ``events`` deleted by retention."""
+
+    name: ClassVar[str] = "taskward.retention.pruned"
+    jobs: dict[str, int] = field(default_factory=dict)
+    events: int = 0
 
 
 FINISH_EVENTS: tuple[type[JobEvent], ...] = (

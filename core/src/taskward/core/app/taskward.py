@@ -31,6 +31,7 @@ from taskward.core.events import Event, JobEvent, QueuePaused, QueueResumed
 from taskward.core.job import Job
 from taskward.core.limits import Limits
 from taskward.core.ports import Plugin
+from taskward.core.retention import ArchiveStep, Retention, RetentionPolicy
 from taskward.core.schedules import Schedules
 from taskward.core.store import SqlStore, store_for
 from taskward.core.task import EnqueueOptions, JobSpec, Task, TaskPolicy
@@ -52,6 +53,8 @@ class Taskward:
         clock: Clock | None = None,
         allow_unregistered: bool = False,
         plugins: Sequence[Plugin] = (),
+        retention: RetentionPolicy | None = None,
+        archive: ArchiveStep | None = None,
     ) -> None:
         self.engine = _engine(database)
         self.clock: Clock = clock or SystemClock()
@@ -69,7 +72,17 @@ class Taskward:
         #: Rate limits and concurrency caps (see :mod:`taskward.core.limits`).
         self.limits = Limits(connect=self.connect, clock=self.clock, emitter=self.events)
         #: Every plugin, in the order their hooks run; fixed for the app's life.
-        self.plugins: tuple[Plugin, ...] = (self.workflows, self.schedules, self.limits, *plugins)
+        #: Finished jobs and read events past their age, pruned by the workers' leader.
+        self.retention = Retention(
+            engine=lambda: self.engine,
+            clock=self.clock,
+            emitter=self.events,
+            policy=retention or RetentionPolicy(),
+            archive=archive,
+        )
+        self.plugins: tuple[Plugin, ...] = (
+            *(self.workflows, self.schedules, self.limits, self.retention, *plugins),
+        )
         self.store: SqlStore = store_for(self.engine, self.plugins)
 
     @property

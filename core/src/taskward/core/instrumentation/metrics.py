@@ -55,6 +55,7 @@ from taskward.core.events import (
     JobStarted,
     MaintenanceRan,
     QueueClaimed,
+    RetentionPruned,
     WorkerStarted,
     WorkerStopped,
 )
@@ -68,12 +69,15 @@ from taskward.core.instrumentation.families import (
 from taskward.core.instrumentation.labels import LabelPolicy
 from taskward.core.instrumentation.series import WITH_ERROR, Series
 from taskward.core.job import Job
+from taskward.core.retention.policy import PRUNABLE
 
 if TYPE_CHECKING:
     from taskward.core.app import Taskward
 
 ATTEMPT_OUTCOMES = ("completed", "retryable", "discarded", "cancelled")
 CLAIM_RESULTS = ("jobs", "empty", "error")
+#: Maintenance loops whose last success is ``taskward_maintenance_last_success_timestamp_seconds``.
+LAST_SUCCESS_KINDS = ("rescue", "purge")
 
 
 class EventMetrics(Collector):
@@ -132,9 +136,23 @@ class EventMetrics(Collector):
         )
         self.maintenance = GaugeFamily(
             "taskward_maintenance_last_success_timestamp_seconds",
-            "Last successful maintenance run (rescue here; archive, purge, backup elsewhere).",
+            "Last successful maintenance run (rescue and purge here; archive, backup elsewhere).",
             ("kind",),
         )
+        self.maintenance_runs = CounterFamily(
+            "taskward_maintenance_runs",
+            "Maintenance loop runs in this process, by loop and outcome (ok, error).",
+            ("kind", "outcome"),
+        )
+        self.pruned = CounterFamily(
+            "taskward_pruned", "Finished jobs deleted by retention, by state.", ("state",)
+        )
+        self.events_pruned = CounterFamily(
+            "taskward_events_pruned", "Outbox events deleted by retention.", ()
+        )
+        for state in PRUNABLE:
+            self.pruned.zero((state,))
+        self.events_pruned.zero(())
         self.log_records = CounterFamily(
             "taskward_execution_log_records",
             "Captured execution log records.",
@@ -150,6 +168,7 @@ class EventMetrics(Collector):
             *(self.inserted, self.attempts, self.errors, self.duration, self.queue_wait),
             *(self.rescued, self.rate_limited, self.claim_duration, self.claims),
             *(self.executing, self.limit, self.maintenance, self.log_records, build),
+            *(self.maintenance_runs, self.pruned, self.events_pruned),
         )
         #: Held around every update and every copy taken for a scrape.
         self._lock = threading.Lock()
@@ -175,6 +194,7 @@ class EventMetrics(Collector):
             WorkerStarted: self._worker_started,
             WorkerStopped: self._worker_stopped,
             MaintenanceRan: self._maintenance_ran,
+            RetentionPruned: self._pruned,
         }
         self._zero_fill()
         registry.register(self)
@@ -287,8 +307,15 @@ class EventMetrics(Collector):
         self._zero_fill()
 
     def _maintenance_ran(self, event: MaintenanceRan) -> None:
-        if event.kind == "rescue" and event.error is None:
-            self.maintenance.set(("rescue",), event.at.timestamp())
+        self.maintenance_runs.inc((event.kind, "error" if event.error else "ok"))
+        if event.kind in LAST_SUCCESS_KINDS and event.error is None:
+            self.maintenance.set((event.kind,), event.at.timestamp())
+
+    def _pruned(self, event: RetentionPruned) -> None:
+        for state, count in event.jobs.items():
+            self.pruned.inc((state,), count)
+        if event.events:
+            self.events_pruned.inc((), event.events)
 
     def _worker_stopped(self, event: WorkerStopped) -> None:
         for queue, limit in self._worker_queues.pop(event.worker_id, {}).items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 import sys
@@ -15,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from taskward.core import Taskward, schema
-from taskward.core.relay import EventReader, EventRelay
+from taskward.core.relay import EventReader, EventRelay, OutboxEvent
+from tests.core.worker_support import fast, wait_until
 from tests.ops.conftest import ROOT, clean_env, wait_for
 
 
@@ -205,3 +207,31 @@ def _lines(path: Path) -> list[int]:
     if not path.exists():
         return []
     return [int(line) for line in path.read_text().split()]
+
+
+def test_the_leader_runs_the_apps_consumers(loose_app: Taskward) -> None:
+    app = loose_app
+    seen: list[str] = []
+    failed_once: list[bool] = []
+
+    def handle(events: list[OutboxEvent]) -> None:
+        if not failed_once:  # the first batch fails: it is read again, not lost
+            failed_once.append(True)
+            raise RuntimeError("downstream unavailable")
+        seen.extend(f"{e.name} {e.data.get('n', '')}".strip() for e in events)
+
+    app.consume("audit", handle, start="earliest")
+    app.task(name="t")(lambda n: None)
+    app.enqueue("t", (1,))
+
+    async def run() -> None:
+        worker = app.worker(["default"], **fast())
+        await worker.start()
+        try:
+            await wait_until(lambda: "taskward.job.completed" in seen, what="the consumer")
+        finally:
+            await worker.shutdown()
+
+    asyncio.run(run())
+    assert seen[:3] == ["taskward.job.inserted", "taskward.job.started", "taskward.job.completed"]
+    assert EventRelay(loose_app.engine, "audit").cursor().id == _ids(app)[len(seen) - 1]

@@ -75,6 +75,15 @@ EXPECTED = {
         "cancel a queued job: cancelled",
         "cancel a running job: cancelled",
     ],
+    "relay.py": [
+        "taskward.job.inserted resize available attempt=0",
+        "taskward.job.inserted resize available attempt=0",
+        "taskward.job.started resize executing attempt=1",
+        "taskward.job.started resize executing attempt=1",
+        "taskward.job.completed resize completed attempt=1",
+        "taskward.job.completed resize completed attempt=1",
+        "after 1 come 5 events",
+    ],
     "events.py": [
         "ALERT: charge gave up: card declined for order 42",
         "taskward.job.inserted available attempt=0",

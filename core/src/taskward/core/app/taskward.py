@@ -12,7 +12,7 @@ import contextlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 import sqlalchemy as sa
 
@@ -31,6 +31,7 @@ from taskward.core.events import Event, JobEvent, QueuePaused, QueueResumed
 from taskward.core.job import Job
 from taskward.core.limits import Limits
 from taskward.core.ports import Plugin
+from taskward.core.relay.runner import Consumer, Consumers, Handler
 from taskward.core.retention import ArchiveStep, Retention, RetentionPolicy
 from taskward.core.schedules import Schedules
 from taskward.core.store import SqlStore, store_for
@@ -80,8 +81,11 @@ class Taskward:
             policy=retention or RetentionPolicy(),
             archive=archive,
         )
+        #: Event relay consumers the workers' leader runs (see :meth:`consume`).
+        self.consumers = Consumers(engine=lambda: self.engine, clock=self.clock)
         self.plugins: tuple[Plugin, ...] = (
-            *(self.workflows, self.schedules, self.limits, self.retention, *plugins),
+            *(self.workflows, self.schedules, self.limits, self.retention, self.consumers),
+            *plugins,
         )
         self.store: SqlStore = store_for(self.engine, self.plugins)
 
@@ -294,6 +298,19 @@ class Taskward:
         """A worker for ``queues`` (name → concurrency, or names at concurrency 10)."""
         middleware = [*self.middleware, *options.pop("middleware", ())]  # the app's outermost
         return Worker(self, queues, plugins=self.plugins, middleware=middleware, **options)
+
+    def consume(
+        self,
+        name: str,
+        handle: Handler,
+        *,
+        batch: int = 500,
+        start: Literal["earliest", "latest"] = "latest",
+    ) -> Consumer:
+        """Have the workers' leader hand every committed event to ``handle``, a batch at a
+        time, as durable consumer ``name`` (at least once: a batch is acknowledged when
+        ``handle`` returns; one that raised is read again). See :mod:`taskward.core.relay`."""
+        return self.consumers.add(Consumer(name=name, handle=handle, batch=batch, start=start))
 
     def close(self) -> None:
         self.bus.close()

@@ -75,6 +75,7 @@ EXPECTED = {
         "cancel a queued job: cancelled",
         "cancel a running job: cancelled",
     ],
+    "retention.py": ["pruned {'completed': 1}", "left ['invoice']"],
     "relay.py": [
         "taskward.job.inserted resize available attempt=0",
         "taskward.job.inserted resize available attempt=0",

@@ -19,6 +19,7 @@ SUITES: dict[str, str] = {
     "instrumentation": "bench.instrumentation",
     "limits": "bench.limits",
     "single": "bench.single",
+    "retention": "bench.retention",
 }
 DIALECTS = ("sqlite", "postgresql")
 

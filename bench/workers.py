@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import os
 import signal
 import subprocess
 import sys
@@ -89,9 +88,7 @@ def main() -> None:
         module, _, name = sys.argv[3].partition(":")
         factory = getattr(importlib.import_module(module), name)
     app = factory(url)
-    # The leader's retention pass runs every 60 s by default; the prune bench asks sooner.
-    prune_interval = float(os.environ.get("TASKWARD_BENCH_PRUNE_INTERVAL", "60"))
-    app.worker({QUEUE: concurrency}, prune_interval=prune_interval).run_sync()
+    app.worker({QUEUE: concurrency}).run_sync()
     app.close()
 
 

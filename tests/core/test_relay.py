@@ -220,7 +220,7 @@ def test_the_leader_runs_the_apps_consumers(loose_app: Taskward) -> None:
             raise RuntimeError("downstream unavailable")
         seen.extend(f"{e.name} {e.data.get('n', '')}".strip() for e in events)
 
-    app.consume("audit", handle, start="earliest")
+    app.consumers.consume("audit", handle, start="earliest")
     app.task(name="t")(lambda n: None)
     app.enqueue("t", (1,))
 

@@ -83,11 +83,8 @@ def sqlite_time(value: datetime) -> str:
 
 
 class CurrentTxid(sa.sql.expression.ColumnElement[int]):
-    """The writing transaction's id on PostgreSQL (as ``bigint``), NULL elsewhere.
-
-    The event relay's read horizon compares it with the oldest transaction still
-    running (see :mod:`taskward.core.store.outbox`); SQLite needs no such thing.
-    """
+    """The writing transaction's id on PostgreSQL as ``bigint`` (the relay's read
+    position, see :mod:`taskward.core.store.outbox`), NULL elsewhere."""
 
     type = sa.BigInteger()
     inherit_cache = True
@@ -146,7 +143,6 @@ job_events = sa.Table(
     sa.Column("state", sa.String(16)),
     sa.Column("attempt", sa.Integer()),
     sa.Column("data", JSONType, nullable=False),
-    # The relay's read position is (txid, id) on PostgreSQL (revision 0004).
     sa.Column("txid", sa.BigInteger(), server_default=CurrentTxid()),
 )
 
@@ -292,13 +288,10 @@ limit_buckets = sa.Table(
 sa.Index("taskward_workflow_jobs_workflow_idx", workflow_jobs.c.workflow_id)
 sa.Index("taskward_job_dependencies_depends_on_idx", job_dependencies.c.depends_on)
 
-# -- the event relay's consumers (revision 0004) ----------------------------------------
-
 event_consumers = sa.Table(
     "taskward_event_consumers",
     metadata,
     sa.Column("name", sa.String(128), primary_key=True),
-    # The last event read and acknowledged: (txid, event id); txid is 0 on SQLite.
     sa.Column("txid", sa.BigInteger(), nullable=False),
     sa.Column("event_id", sa.BigInteger(), nullable=False),
     sa.Column("registered_at", UTCDateTime(), nullable=False),

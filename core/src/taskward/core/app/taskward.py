@@ -12,7 +12,7 @@ import contextlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Literal, overload
+from typing import Any, overload
 
 import sqlalchemy as sa
 
@@ -22,6 +22,7 @@ from taskward.core.app import control
 from taskward.core.app.emitter import EventEmitter
 from taskward.core.app.inserts import insert
 from taskward.core.app.policy import make_policy
+from taskward.core.app.upkeep import ArchiveStep, RetentionPolicy, upkeep
 from taskward.core.bus import EventBus
 from taskward.core.clock import Clock, SystemClock
 from taskward.core.db import check_connection, create_engine, mask_url, prepare_engine
@@ -31,8 +32,6 @@ from taskward.core.events import Event, JobEvent, QueuePaused, QueueResumed
 from taskward.core.job import Job
 from taskward.core.limits import Limits
 from taskward.core.ports import Plugin
-from taskward.core.relay.runner import Consumer, Consumers, Handler
-from taskward.core.retention import ArchiveStep, Retention, RetentionPolicy
 from taskward.core.schedules import Schedules
 from taskward.core.store import SqlStore, store_for
 from taskward.core.task import EnqueueOptions, JobSpec, Task, TaskPolicy
@@ -72,21 +71,10 @@ class Taskward:
         self.schedules = Schedules(connect=self.connect, clock=self.clock, enqueuer=self)
         #: Rate limits and concurrency caps (see :mod:`taskward.core.limits`).
         self.limits = Limits(connect=self.connect, clock=self.clock, emitter=self.events)
+        self.retention, self.consumers = upkeep(self, self.events, retention, archive)
         #: Every plugin, in the order their hooks run; fixed for the app's life.
-        #: Finished jobs and read events past their age, pruned by the workers' leader.
-        self.retention = Retention(
-            engine=lambda: self.engine,
-            clock=self.clock,
-            emitter=self.events,
-            policy=retention or RetentionPolicy(),
-            archive=archive,
-        )
-        #: Event relay consumers the workers' leader runs (see :meth:`consume`).
-        self.consumers = Consumers(engine=lambda: self.engine, clock=self.clock)
-        self.plugins: tuple[Plugin, ...] = (
-            *(self.workflows, self.schedules, self.limits, self.retention, self.consumers),
-            *plugins,
-        )
+        features = (self.workflows, self.schedules, self.limits, self.retention, self.consumers)
+        self.plugins: tuple[Plugin, ...] = (*features, *plugins)
         self.store: SqlStore = store_for(self.engine, self.plugins)
 
     @property
@@ -298,19 +286,6 @@ class Taskward:
         """A worker for ``queues`` (name → concurrency, or names at concurrency 10)."""
         middleware = [*self.middleware, *options.pop("middleware", ())]  # the app's outermost
         return Worker(self, queues, plugins=self.plugins, middleware=middleware, **options)
-
-    def consume(
-        self,
-        name: str,
-        handle: Handler,
-        *,
-        batch: int = 500,
-        start: Literal["earliest", "latest"] = "latest",
-    ) -> Consumer:
-        """Have the workers' leader hand every committed event to ``handle``, a batch at a
-        time, as durable consumer ``name`` (at least once: a batch is acknowledged when
-        ``handle`` returns; one that raised is read again). See :mod:`taskward.core.relay`."""
-        return self.consumers.add(Consumer(name=name, handle=handle, batch=batch, start=start))
 
     def close(self) -> None:
         self.bus.close()

@@ -68,16 +68,14 @@ from taskward.core.instrumentation.families import (
 )
 from taskward.core.instrumentation.labels import LabelPolicy
 from taskward.core.instrumentation.series import WITH_ERROR, Series
+from taskward.core.instrumentation.upkeep import UpkeepFamilies
 from taskward.core.job import Job
-from taskward.core.retention.policy import PRUNABLE
 
 if TYPE_CHECKING:
     from taskward.core.app import Taskward
 
 ATTEMPT_OUTCOMES = ("completed", "retryable", "discarded", "cancelled")
 CLAIM_RESULTS = ("jobs", "empty", "error")
-#: Maintenance loops whose last success is ``taskward_maintenance_last_success_timestamp_seconds``.
-LAST_SUCCESS_KINDS = ("rescue", "purge")
 
 
 class EventMetrics(Collector):
@@ -134,25 +132,8 @@ class EventMetrics(Collector):
         self.limit = GaugeFamily(
             "taskward_worker_concurrency_limit", "Concurrency slots in this process.", ("queue",)
         )
-        self.maintenance = GaugeFamily(
-            "taskward_maintenance_last_success_timestamp_seconds",
-            "Last successful maintenance run (rescue and purge here; archive, backup elsewhere).",
-            ("kind",),
-        )
-        self.maintenance_runs = CounterFamily(
-            "taskward_maintenance_runs",
-            "Maintenance loop runs in this process, by loop and outcome (ok, error).",
-            ("kind", "outcome"),
-        )
-        self.pruned = CounterFamily(
-            "taskward_pruned", "Finished jobs deleted by retention, by state.", ("state",)
-        )
-        self.events_pruned = CounterFamily(
-            "taskward_events_pruned", "Outbox events deleted by retention.", ()
-        )
-        for state in PRUNABLE:
-            self.pruned.zero((state,))
-        self.events_pruned.zero(())
+        #: Maintenance runs, last successes and what retention deleted.
+        self.upkeep = UpkeepFamilies()
         self.log_records = CounterFamily(
             "taskward_execution_log_records",
             "Captured execution log records.",
@@ -167,8 +148,7 @@ class EventMetrics(Collector):
         self._families = (
             *(self.inserted, self.attempts, self.errors, self.duration, self.queue_wait),
             *(self.rescued, self.rate_limited, self.claim_duration, self.claims),
-            *(self.executing, self.limit, self.maintenance, self.log_records, build),
-            *(self.maintenance_runs, self.pruned, self.events_pruned),
+            *(self.executing, self.limit, self.log_records, build, *self.upkeep.families),
         )
         #: Held around every update and every copy taken for a scrape.
         self._lock = threading.Lock()
@@ -193,8 +173,8 @@ class EventMetrics(Collector):
             JobRateLimited: self._rate_limited,
             WorkerStarted: self._worker_started,
             WorkerStopped: self._worker_stopped,
-            MaintenanceRan: self._maintenance_ran,
-            RetentionPruned: self._pruned,
+            MaintenanceRan: self.upkeep.ran,
+            RetentionPruned: self.upkeep.pruned,
         }
         self._zero_fill()
         registry.register(self)
@@ -305,17 +285,6 @@ class EventMetrics(Collector):
             for result in CLAIM_RESULTS:
                 self.claims.zero((queue, result))
         self._zero_fill()
-
-    def _maintenance_ran(self, event: MaintenanceRan) -> None:
-        self.maintenance_runs.inc((event.kind, "error" if event.error else "ok"))
-        if event.kind in LAST_SUCCESS_KINDS and event.error is None:
-            self.maintenance.set((event.kind,), event.at.timestamp())
-
-    def _pruned(self, event: RetentionPruned) -> None:
-        for state, count in event.jobs.items():
-            self.pruned.inc((state,), count)
-        if event.events:
-            self.events_pruned.inc((), event.events)
 
     def _worker_stopped(self, event: WorkerStopped) -> None:
         for queue, limit in self._worker_queues.pop(event.worker_id, {}).items():

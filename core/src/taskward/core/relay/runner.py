@@ -59,8 +59,19 @@ class Consumers(Plugin):
         self.clock = clock
         self.registered: list[Consumer] = []
 
-    def add(self, consumer: Consumer) -> Consumer:
-        if any(c.name == consumer.name for c in self.registered):
+    def consume(
+        self,
+        name: str,
+        handle: Handler,
+        *,
+        batch: int = DEFAULT_BATCH,
+        start: Literal["earliest", "latest"] = "latest",
+    ) -> Consumer:
+        """Have the workers' leader hand every committed event to ``handle``, a batch at
+        a time, as durable consumer ``name`` (at least once: a batch is acknowledged
+        when ``handle`` returns; one that raised is read again)."""
+        consumer = Consumer(name=name, handle=handle, batch=batch, start=start)
+        if any(c.name == name for c in self.registered):
             raise ValueError(f"event consumer {consumer.name!r} is already registered")
         self.registered.append(consumer)
         return consumer

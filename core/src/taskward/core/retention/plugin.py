@@ -25,7 +25,6 @@ class Retention(Plugin):
 
     def __init__(
         self,
-        *,
         engine: Callable[[], sa.Engine],
         clock: Clock,
         emitter: Emitter,

@@ -22,7 +22,7 @@ from taskward.core.app import control
 from taskward.core.app.emitter import EventEmitter
 from taskward.core.app.inserts import insert
 from taskward.core.app.policy import make_policy
-from taskward.core.app.upkeep import ArchiveStep, RetentionPolicy, upkeep
+from taskward.core.app.upkeep import RetentionPolicy, upkeep
 from taskward.core.bus import EventBus
 from taskward.core.clock import Clock, SystemClock
 from taskward.core.db import check_connection, create_engine, mask_url, prepare_engine
@@ -54,7 +54,6 @@ class Taskward:
         allow_unregistered: bool = False,
         plugins: Sequence[Plugin] = (),
         retention: RetentionPolicy | None = None,
-        archive: ArchiveStep | None = None,
     ) -> None:
         self.engine = _engine(database)
         self.clock: Clock = clock or SystemClock()
@@ -71,10 +70,9 @@ class Taskward:
         self.schedules = Schedules(connect=self.connect, clock=self.clock, enqueuer=self)
         #: Rate limits and concurrency caps (see :mod:`taskward.core.limits`).
         self.limits = Limits(connect=self.connect, clock=self.clock, emitter=self.events)
-        self.retention, self.consumers = upkeep(self, self.events, retention, archive)
-        #: Every plugin, in the order their hooks run; fixed for the app's life.
+        self.retention, self.consumers = upkeep(self, self.events, retention, plugins)
         features = (self.workflows, self.schedules, self.limits, self.retention, self.consumers)
-        self.plugins: tuple[Plugin, ...] = (*features, *plugins)
+        self.plugins: tuple[Plugin, ...] = (*features, *plugins)  # hook order; fixed
         self.store: SqlStore = store_for(self.engine, self.plugins)
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -25,9 +26,11 @@ def upkeep(
     app: _App,
     emitter: Emitter,
     retention: RetentionPolicy | None,
-    archive: ArchiveStep | None,
+    plugins: Sequence[object],
 ) -> tuple[Retention, Consumers]:
-    """Both read ``app.engine`` when a worker starts, so ``use_database`` moves them too."""
+    """Both read ``app.engine`` when a worker starts, so ``use_database`` moves them too.
+    A plugin that is also an :class:`ArchiveStep` (the archiver) is the pruner's."""
+    archive = next((p for p in plugins if isinstance(p, ArchiveStep)), None)
     engine = lambda: app.engine  # noqa: E731
     policy = retention or RetentionPolicy()
     return (

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import sqlalchemy as sa
 
@@ -29,6 +29,7 @@ from taskward.core.store.retention import Due, RetentionStore
 DEFAULT_BATCH = 1000
 
 
+@runtime_checkable
 class ArchiveStep(Protocol):
     """What the archiver plugs into the pruner: it sees each batch before the delete."""
 

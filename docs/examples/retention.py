@@ -8,7 +8,7 @@ import tempfile
 from datetime import timedelta
 
 from taskward.core import FakeClock, Taskward
-from taskward.core.retention import Pruner, RetentionPolicy
+from taskward.core.retention import RetentionPolicy
 from taskward.core.testing import drain
 
 url = os.environ.get("TASKWARD_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/retention.db"
@@ -38,6 +38,6 @@ drain(app)
 clock.advance(2 * 86400)
 
 # The workers' leader runs this every 60 s; here, once, two days later.
-pruned = Pruner(app.store, clock=clock, emit=app.emit, policy=app.retention).prune()
+pruned = app.retention.pruner().prune()
 print("pruned", pruned.jobs)
 print("left", [job.task for job in app.list_jobs()])

@@ -20,6 +20,7 @@ SUITES: dict[str, str] = {
     "limits": "bench.limits",
     "single": "bench.single",
     "retention": "bench.retention",
+    "cli": "bench.cli",
 }
 DIALECTS = ("sqlite", "postgresql")
 

@@ -65,7 +65,7 @@ def test_the_metrics_script(
     script = processes.start(
         ["bash", "metrics.sh"],
         tmp_path,
-        DATABASE_URL=sqlite_database,
+        TASKWARD_DATABASE_URL=sqlite_database,
         METRICS_PORT=str(port),
         METRICS_ADDR="127.0.0.1",
     )

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+import yaml
 
 from taskward.core import Taskward
 from taskward.core.testing import drain
@@ -82,15 +83,25 @@ def test_jobs_show_json_has_errors_result_and_events(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_tables_for_people(database_url: str, finished: dict[str, str]) -> None:
-    listed = run_cli("jobs", "list", "-d", database_url)
+def test_tables_for_people_fit_80_columns(database_url: str, finished: dict[str, str]) -> None:
+    listed = run_cli("jobs", "list", "-d", database_url, COLUMNS="80")
     assert listed.returncode == 0, listed.stderr
-    assert "3 jobs, newest first" in listed.stdout
-    for state, job_id in finished.items():
-        row = next(line for line in listed.stdout.splitlines() if job_id in line)
+    lines = listed.stdout.splitlines()
+    assert "3 jobs, newest first" in lines[0]
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    for state, job_id in finished.items():  # one line per job, its id's end shown
+        [row] = [line for line in lines if f"…{job_id[-8:]}" in line]
         assert state in row
+    assert "…" in next(line for line in lines if finished["discarded"][-8:] in line)  # cut
 
-    shown = run_cli("jobs", "show", finished["discarded"], "-d", database_url)
+    wide = run_cli("jobs", "list", "--wide", "-d", database_url, COLUMNS="80")
+    for state, job_id in finished.items():  # whole ids, whole arguments, never wrapped
+        [row] = [line for line in wide.stdout.splitlines() if job_id in line]
+        assert state in row
+    assert '"boom: the disk is full"' in wide.stdout
+
+    # What a table shows of an id is enough to name the job.
+    shown = run_cli("jobs", "show", f"…{finished['discarded'][-8:]}", "-d", database_url)
     assert shown.returncode == 0, shown.stderr
     for text in (
         f"job {finished['discarded']}",
@@ -101,6 +112,13 @@ def test_tables_for_people(database_url: str, finished: dict[str, str]) -> None:
         "events (outbox)",
     ):
         assert text in shown.stdout
+
+
+def test_output_yaml_and_json_agree(database_url: str, finished: dict[str, str]) -> None:
+    as_json = _json("jobs", "list", "--output", "json", "-d", database_url)
+    result = run_cli("jobs", "list", "-o", "yaml", "-d", database_url)
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout) == as_json
 
 
 def test_an_unknown_job_is_one_line(sqlite_database: str) -> None:

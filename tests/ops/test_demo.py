@@ -1,4 +1,4 @@
-"""``taskward demo`` (``make run``): structured lifecycle lines, a clean stop."""
+"""``taskward up --demo`` (``make run``): a short line per outcome (or JSON), a clean stop."""
 
 from __future__ import annotations
 
@@ -37,14 +37,14 @@ def _records(stdout: str) -> list[dict[str, object]]:
 def test_demo_once_prints_every_ending_as_json_lines(
     dialect: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    args = ["demo", "--once"]
+    args = ["up", "--demo", "--once", "--log-events", "--metrics-port", "0"]
     if dialect == "postgresql":
         args += ["--database", request.getfixturevalue("empty_postgresql")]
     result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     if dialect == "sqlite":
-        assert (tmp_path / ".taskward" / "demo.db").is_file()  # the embedded default
+        assert (tmp_path / ".taskward" / "taskward.db").is_file()  # the one default database
 
     records = _records(result.stdout)
     names = {r["event_name"] for r in records}
@@ -71,8 +71,30 @@ def test_demo_once_prints_every_ending_as_json_lines(
     assert "batch done: 1 cancelled, 4 completed, 2 discarded" in result.stderr
 
 
+def test_demo_short_lines_then_jobs_list_sees_its_jobs(tmp_path: Path) -> None:
+    result = run_cli("up", "--demo", "--once", "--metrics-port", "0", cwd=tmp_path, COLUMNS="100")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 100 and not line.startswith("{") for line in lines), lines
+    assert any(" completed demo.greet …" in line for line in lines)
+    assert any(
+        "failed    demo.charge" in line and "GatewayUnavailableError: payment gateway" in line
+        for line in lines
+    )
+    assert any("discarded demo.import_rows" in line for line in lines)
+    assert any("cancelled demo.apply_coupon" in line for line in lines)
+    assert "metrics on http://127.0.0.1:" in result.stderr
+
+    # The papercut: `make run`, then `taskward jobs list` in the same directory sees its jobs.
+    listed = run_cli("jobs", "list", "--output", "json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert {job["task"] for job in json.loads(listed.stdout)} >= {"demo.greet", "demo.charge"}
+
+
 def test_demo_keeps_running_until_ctrl_c(tmp_path: Path, processes: Processes) -> None:
-    demo = processes.cli("demo", "--every", "0.2", cwd=tmp_path)
+    demo = processes.cli(
+        "demo", "--every", "0.2", "--log-events", "--metrics-port", "0", cwd=tmp_path
+    )
     assert demo.stdout is not None
     completed = 0
     for line in demo.stdout:  # blocks until the demo prints; pytest-timeout guards it

@@ -29,30 +29,31 @@ def _finished_jobs(url: str, expected: int) -> bool:
         app.close()
 
 
-def test_the_tour_script(tmp_path: Path, processes: Processes) -> None:
+def test_the_tour_script_twice_in_a_row(tmp_path: Path, processes: Processes) -> None:
     for name in ("tasks.py", "enqueue.py", "tour.sh"):
         shutil.copy(EXAMPLES / "tour" / name, tmp_path)
-    tour = processes.start(["bash", "tour.sh"], tmp_path)
     # The tour's database is the default one, found from the working directory.
     url = f"sqlite:///{tmp_path}/.taskward/taskward.db"
-    wait_for(lambda: _finished_jobs(url, 6), "the tour's six due jobs to complete")
+    for run, schema in ((1, "upgraded from empty to schema revision"), (2, "already at")):
+        tour = processes.start(["bash", "tour.sh"], tmp_path, COLUMNS="80")
+        wait_for(lambda run=run: _finished_jobs(url, 6 * run), f"run {run}'s six due jobs")
 
-    code, out, err = processes.stop(tour, signal.SIGINT)  # Ctrl-C the worker; the tour goes on
-    assert code == 0, err
-    for text in (
-        "upgraded from empty to schema revision",
-        "enqueued tasks.send_welcome available",
-        "bulk 2",
-        "delayed scheduled",
-        "welcome jobs 3",  # the rolled-back one never existed
-        "async available",
-        "sending a welcome email to ada@example.com",
-        "7 jobs, newest first",
-        "welcome sent to ada@example.com",
-        "taskward.job.completed",
-    ):
-        assert text in out, text
-    assert "Traceback" not in err
+        code, out, err = processes.stop(tour, signal.SIGINT)  # Ctrl-C the worker; on it goes
+        assert code == 0, err
+        for text in (
+            schema,
+            "enqueued tasks.send_welcome available",
+            "bulk 2",
+            "delayed scheduled",
+            "rolled back: that job never existed",
+            "async available",
+            "sending a welcome email to ada@example.com",
+            f"{7 * run} jobs, newest first",
+            "welcome sent to ada@example.com",
+            "taskward.job.completed",
+        ):
+            assert text in out, (run, text)
+        assert "Traceback" not in err
 
 
 EXPECTED = {
@@ -117,7 +118,9 @@ def test_postgresql_workers_on_two_hosts_share_only_the_url(
 ) -> None:
     shutil.copy(EXAMPLES / "tour" / "tasks.py", tmp_path)
     shutil.copy(EXAMPLES / "postgresql.sh", tmp_path)
-    first = processes.start(["bash", "postgresql.sh"], tmp_path, DATABASE_URL=empty_postgresql)
+    first = processes.start(
+        ["bash", "postgresql.sh"], tmp_path, TASKWARD_DATABASE_URL=empty_postgresql
+    )
 
     def schema_ready() -> bool:
         app = Taskward(empty_postgresql)
@@ -153,3 +156,36 @@ def test_postgresql_workers_on_two_hosts_share_only_the_url(
     assert sorted(sent) == sorted(
         f"sending a welcome email to user{i}@example.com" for i in range(20)
     )
+
+
+def test_the_operator_script(sqlite_database: str, tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "tour" / "tasks.py", tmp_path)
+    result = subprocess.run(
+        ["bash", str(EXAMPLES / "operate.sh")],
+        cwd=tmp_path,
+        env=clean_env(TASKWARD_DATABASE_URL=sqlite_database, COLUMNS="80"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    tables = [line for line in out.splitlines() if not line.startswith("database ")]
+    assert max(len(line.rstrip()) for line in tables) <= 80
+    for text in (
+        "1 jobs, newest first",
+        "tasks.send_welcome",
+        "1 queues",
+        "0 workers",
+        "0 schedules",
+        "logs of job",
+        "cancelled 1 of 1 jobs",
+        "retried 1 of 1 jobs",
+        "cancelled 1 of 1 jobs",
+        "deleted 1 of 1 jobs",
+        "queue emails paused",
+        "queue emails resumed",
+    ):
+        assert text in out, text
+    assert count_rows(sqlite_database) == 0

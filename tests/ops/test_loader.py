@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from taskward.core import Taskward
-from taskward.ops.cli.worker import parse_queues
+from taskward.ops.cli._run import parse_queues
 from taskward.ops.errors import AppImportError, AppLoadError, BadInputError
 from taskward.ops.loader import load_app
 from taskward.ops.urls import ENV_VAR

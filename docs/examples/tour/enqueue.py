@@ -1,9 +1,12 @@
 """Enqueue from Python: one job, many at once, later, in your transaction, from async code."""
 
 import asyncio
+import uuid
 
 import sqlalchemy as sa
 from tasks import app, resize, send_welcome
+
+from taskward.core import JobNotFoundError
 
 # One job. You get back a snapshot of the row: id, state, queue, ...
 job = send_welcome.enqueue("ada@example.com")
@@ -20,16 +23,20 @@ print("delayed", later.state)
 # In your own transaction: the job exists only if the transaction commits.
 signups = sa.Table("signups", sa.MetaData(), sa.Column("email", sa.String, primary_key=True))
 signups.create(app.engine, checkfirst=True)
+email = f"linus-{uuid.uuid4().hex[:8]}@example.com"  # a new sign-up on every run
 with app.engine.begin() as conn:
-    conn.execute(signups.insert().values(email="linus@example.com"))
-    send_welcome.options(connection=conn).enqueue("linus@example.com")
+    conn.execute(signups.insert().values(email=email))
+    send_welcome.options(connection=conn).enqueue(email)
 try:
     with app.engine.begin() as conn:
-        send_welcome.options(connection=conn).enqueue("nobody@example.com")
+        ghost = send_welcome.options(connection=conn).enqueue("nobody@example.com")
         raise RuntimeError("sign-up failed")  # rolls back: that job never existed
 except RuntimeError:
     pass
-print("welcome jobs", len(app.list_jobs(task=send_welcome.name)))
+try:
+    app.get_job(ghost.id)
+except JobNotFoundError:
+    print("rolled back: that job never existed")
 
 
 # From async code, without blocking the event loop.

@@ -1,13 +1,13 @@
 """The tour's tasks. `taskward worker --app tasks:app` runs them."""
 
 import asyncio
-import os
 import sys
 
 from taskward.core import Exponential, Taskward
 
-# The CLI and this app meet in the same database: $TASKWARD_DATABASE_URL, else SQLite.
-app = Taskward(os.environ.get("TASKWARD_DATABASE_URL", "sqlite:///.taskward/taskward.db"))
+# The CLI and this app meet in one database: $TASKWARD_DATABASE_URL, else
+# sqlite:///.taskward/taskward.db (every taskward command's default too).
+app = Taskward()
 
 
 @app.task(queue="emails", max_attempts=5, backoff=Exponential(base=2, cap=300))

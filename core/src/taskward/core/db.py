@@ -33,6 +33,9 @@ from sqlalchemy.pool import StaticPool
 from taskward.core._json import dumps, loads
 from taskward.core.errors import DatabaseUnavailableError
 
+#: Where every process looks when given no URL: the app, the CLI and the demo meet here.
+ENV_VAR = "TASKWARD_DATABASE_URL"
+DEFAULT_URL = "sqlite:///.taskward/taskward.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Seconds a pooled PostgreSQL connection may rest before it is pinged on checkout.
 PING_AFTER_IDLE = 1.0
@@ -60,9 +63,14 @@ DEFAULT_TIMEOUTS = Timeouts()
 
 
 #: Where every Taskward command and process looks for the database URL.
-DATABASE_URL_ENV = "TASKWARD_DATABASE_URL"
+DATABASE_URL_ENV = ENV_VAR
 #: Stands for the password in a command printed for the user to paste and edit.
 PASSWORD_PLACEHOLDER = "<password>"  # noqa: S105 - a placeholder, not a secret
+
+
+def default_url() -> str:
+    """``$TASKWARD_DATABASE_URL``, else the embedded default (a file under ./.taskward/)."""
+    return os.environ.get(ENV_VAR) or DEFAULT_URL
 
 
 def mask_url(url: str | URL) -> str:

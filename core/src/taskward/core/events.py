@@ -28,6 +28,9 @@ taskward.queue.resumed          QueueResumed          queue
 taskward.queue.claimed          QueueClaimed          queue, worker_id, count, duration, error
 taskward.maintenance.ran        MaintenanceRan        kind, worker_id, duration, jobs, error
 taskward.retention.pruned       RetentionPruned       jobs (count by state), events (count)
+taskward.admin.jobs             AdminJobsChanged      actor, action, target, count (an operator's
+taskward.admin.queue            AdminQueueChanged     ... change via the admin service; no job id)
+taskward.admin.schedule         AdminScheduleChanged  ...
 ==============================  ====================  =====================================
 
 ``taskward.queue.claimed`` reports one claim round trip (for claim metrics),
@@ -257,6 +260,34 @@ class RetentionPruned(Event):
     name: ClassVar[str] = "taskward.retention.pruned"
     jobs: dict[str, int] = field(default_factory=dict)
     events: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdminEvent(Event):
+    """An operator changed something through the admin service: who, what, how many."""
+
+    actor: str
+    action: str
+    target: dict[str, Any] = field(default_factory=dict)
+    count: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in ("actor", "action", "target", "count")}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdminJobsChanged(AdminEvent):
+    name: ClassVar[str] = "taskward.admin.jobs"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdminQueueChanged(AdminEvent):
+    name: ClassVar[str] = "taskward.admin.queue"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdminScheduleChanged(AdminEvent):
+    name: ClassVar[str] = "taskward.admin.schedule"
 
 
 FINISH_EVENTS: tuple[type[JobEvent], ...] = (

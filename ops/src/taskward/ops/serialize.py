@@ -1,4 +1,4 @@
-"""Jobs and events as JSON, the one shape scripts (``--json``) and log lines share."""
+"""Jobs, events and views as JSON, the one shape scripts (``--output json``) and log lines share."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ def _default(value: Any) -> Any:
         return str(value)
     if isinstance(value, set | frozenset | tuple):
         return list(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
     raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
@@ -26,13 +28,18 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
     return json.dumps(value, default=_default, indent=indent, ensure_ascii=False)
 
 
+def plain(value: Any) -> Any:
+    """``value`` with only JSON's types left (for YAML, which knows no UUIDs)."""
+    return json.loads(dumps(value))
+
+
 def job_to_json(job: Job) -> dict[str, Any]:
     """Every field of the job, JSON-ready (states as their names)."""
-    data: dict[str, Any] = json.loads(dumps(dataclasses.asdict(job)))
+    data: dict[str, Any] = plain(dataclasses.asdict(job))
     return data
 
 
 def rows_to_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Database rows (outbox events) made JSON-ready."""
-    data: list[dict[str, Any]] = json.loads(dumps(rows))
+    data: list[dict[str, Any]] = plain(rows)
     return data

@@ -8,23 +8,20 @@ database without any flag: ``$TASKWARD_DATABASE_URL``, else a SQLite file under
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError
 
 from taskward.core import DatabaseUnavailableError
-from taskward.core.db import DATABASE_URL_ENV, mask_url, pasteable_url
+from taskward.core.db import DEFAULT_URL, ENV_VAR, default_url, mask_url, pasteable_url
 
-ENV_VAR = DATABASE_URL_ENV
-DEFAULT_URL = "sqlite:///.taskward/taskward.db"
-DEMO_URL = "sqlite:///.taskward/demo.db"
+__all__ = ["DEFAULT_URL", "ENV_VAR", "database_url", "prepare_sqlite", "sqlite_file"]
 
 
 def database_url(explicit: str | None = None) -> str:
     """``explicit`` if given, else ``$TASKWARD_DATABASE_URL``, else the embedded default."""
-    return explicit or os.environ.get(ENV_VAR) or DEFAULT_URL
+    return explicit or default_url()
 
 
 def sqlite_file(url: str | sa.URL) -> Path | None:

@@ -25,7 +25,7 @@ from taskward.core.app.policy import make_policy
 from taskward.core.app.upkeep import RetentionPolicy, upkeep
 from taskward.core.bus import EventBus
 from taskward.core.clock import Clock, SystemClock
-from taskward.core.db import check_connection, create_engine, mask_url, prepare_engine
+from taskward.core.db import check_connection, create_engine, default_url, mask_url, prepare_engine
 from taskward.core.enqueue import build_job
 from taskward.core.errors import DatabaseUnavailableError, JobNotFoundError, UnknownTaskError
 from taskward.core.events import Event, JobEvent, QueuePaused, QueueResumed
@@ -48,14 +48,15 @@ class Taskward:
 
     def __init__(
         self,
-        database: str | sa.Engine = "sqlite:///taskward.db",
+        database: str | sa.Engine | None = None,
         *,
         clock: Clock | None = None,
         allow_unregistered: bool = False,
         plugins: Sequence[Plugin] = (),
         retention: RetentionPolicy | None = None,
     ) -> None:
-        self.engine = _engine(database)
+        # None: $TASKWARD_DATABASE_URL, else ./.taskward/taskward.db (the CLI's default too)
+        self.engine = _engine(default_url() if database is None else database)
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()
         self.events = EventEmitter(self.bus)

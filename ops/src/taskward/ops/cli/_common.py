@@ -1,78 +1,81 @@
-"""What every command shares: the database option, opening the app, printing."""
+"""What the commands share once they run: opening the app, errors, logging, signals.
+
+Imported from command bodies, never to build ``--help`` (it loads the database stack).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import signal
+import socket
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
 
-from taskward.core import InvalidJobError, Taskward, TaskwardError, Worker
+from taskward.core import InvalidJobError, Taskward, TaskwardError, Worker, manage_gc
+from taskward.ops.cli._options import TRACEBACK_FLAG
 from taskward.ops.errors import BadInputError, OpsError
-from taskward.ops.serialize import dumps
-from taskward.ops.urls import ENV_VAR, prepare_sqlite
 
-Database = Annotated[
-    str,
-    typer.Option(
-        "--database",
-        "-d",
-        envvar=ENV_VAR,
-        help="Database URL (sqlite:///path or postgresql://user:password@host/db).",
-    ),
-]
-AppSpec = Annotated[
-    str,
-    typer.Option(
-        "--app",
-        "-a",
-        envvar="TASKWARD_APP",
-        help="The application object, as module:attribute (importable from the cwd).",
-    ),
-]
-AppDatabase = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        "-d",
-        help="Database URL; exported as TASKWARD_DATABASE_URL before the app is imported, "
-        "and used even if the app names another.",
-    ),
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-#: Wide enough that piped tables keep whole ids; a terminal uses its own width.
-out = Console(width=None if sys.stdout.isatty() else 160)
+if TYPE_CHECKING:
+    from taskward.ops.config import TaskwardConfig
 
 
-def open_app(database: str) -> Taskward:
-    """An app on ``database`` whose schema is known to be current."""
-    prepare_sqlite(database, create=False)
-    app = Taskward(database)
+def settings(database: str | None = None, app: str | None = None) -> TaskwardConfig:
+    """The effective configuration (taskward.toml < environment < these flags)."""
+    from taskward.ops.config import load_settings
+
+    flags: dict[str, Any] = {}
+    if database:
+        flags["database"] = {"url": database}
+    if app:
+        flags["app"] = {"module": app}
+    return load_settings(None, flags)
+
+
+def open_app(database: str | None) -> Taskward:
+    """A bare app (no tasks) on the configured database, its schema known to be current."""
+    from taskward.ops.config.apply import open_app as configured
+
+    manage_gc()
+    return configured(settings(database), load_tasks=False)
+
+
+def open_user_app(
+    app: str | None, database: str | None, *, migrate: bool = False
+) -> tuple[Taskward, TaskwardConfig]:
+    """The user's app (``--app``, else ``[app] module``) with the file's policies applied."""
+    from taskward.ops.config.apply import open_app as configured
+
+    config = settings(database, app)
+    if not config.app.module:
+        raise BadInputError(
+            "--app", "name the app as module:attribute, or [app] module in taskward.toml"
+        )
+    manage_gc()
+    return configured(config, migrate=migrate), config
+
+
+def actor(explicit: str | None) -> str:
+    """Who the audit events name: ``--actor``/``$TASKWARD_ACTOR``, else ``cli:user@host``."""
+    if explicit:
+        return explicit
     try:
-        app.check_schema()
-    except BaseException:
-        app.close()
-        raise
-    return app
-
-
-def print_json(value: Any) -> None:
-    sys.stdout.write(dumps(value, indent=2) + "\n")
-
-
-#: Given anywhere on the command line, an error prints its trace as well as its line.
-TRACEBACK_FLAG = "--traceback"
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        user = "unknown"
+    return f"cli:{user}@{socket.gethostname()}"
 
 
 def exit_code(exc: BaseException) -> int:
-    """2 for bad usage or input (nothing was written), 1 for every other failure."""
-    if isinstance(exc, InvalidJobError | BadInputError):
+    """2 for bad usage, input or configuration (nothing was written), 1 for every other
+    failure."""
+    from taskward.ops.config import ConfigError
+
+    if isinstance(exc, InvalidJobError | BadInputError | ConfigError):
         return 2
     if isinstance(exc, typer.TyperException):  # click's usage errors carry their own
         return exc.exit_code

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from taskward.ops.config import ConfigError, TaskwardConfig, json_schema, load_settings
-from taskward.ops.config.apply import build_policies
-from taskward.ops.config.render import Format, render
-from taskward.ops.errors import OpsError
-from taskward.ops.loader import load_app
+if TYPE_CHECKING:  # imported when a command runs: --help stays light
+    from taskward.ops.config import TaskwardConfig
 
-config = typer.Typer(help="Check, show and describe taskward.toml.", no_args_is_help=True)
+config = typer.Typer(
+    help="Check, show and describe taskward.toml.", no_args_is_help=True, rich_markup_mode=None
+)
 
 #: ``--config PATH`` for every command that reads the file.
 ConfigPath = Annotated[
@@ -31,6 +30,8 @@ ConfigPath = Annotated[
 
 def load_or_exit(path: Path | None) -> TaskwardConfig:
     """The configuration, or every problem on stderr (one a line) and exit status 2."""
+    from taskward.ops.config import ConfigError, load_settings
+
     try:
         return load_settings(path)
     except ConfigError as exc:
@@ -47,6 +48,10 @@ def _fail(lines: list[str]) -> None:
 @config.command()
 def check(config_path: ConfigPath = None) -> None:
     """Validate the configuration (and the app's task names); exit 2 listing every error."""
+    from taskward.ops.config.apply import build_policies
+    from taskward.ops.errors import OpsError
+    from taskward.ops.loader import load_app
+
     settings = load_or_exit(config_path)
     if settings.app.module:
         try:
@@ -81,6 +86,8 @@ def show(
     output: Annotated[str, typer.Option("--output", "-o", help="toml, json or yaml.")] = "toml",
 ) -> None:
     """Print the effective configuration (file, environment and defaults), secrets masked."""
+    from taskward.ops.config.render import Format, render
+
     if output not in ("toml", "json", "yaml"):
         _fail([f"--output: expected toml, json or yaml, got {output!r}"])
     fmt: Format = output  # type: ignore[assignment]
@@ -90,4 +97,6 @@ def show(
 @config.command()
 def schema() -> None:
     """Print the JSON Schema of taskward.toml, for editors (e.g. Even Better TOML)."""
+    from taskward.ops.config import json_schema
+
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")

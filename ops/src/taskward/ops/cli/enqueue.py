@@ -8,12 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from taskward.core import InvalidJobError
-from taskward.ops.cli._common import AppDatabase, AppSpec, JsonFlag, print_json
+from taskward.ops.cli._options import Actor, AppDatabase, AppSpec, JsonFlag, Output, OutputOption
+from taskward.ops.cli.output import choose
 from taskward.ops.errors import BadInputError
-from taskward.ops.loader import load_app
-from taskward.ops.serialize import job_to_json
-from taskward.ops.urls import prepare_sqlite
 
 #: Core field names → the flag a CLI user typed.
 FLAGS = {
@@ -23,13 +20,14 @@ FLAGS = {
     "priority": "--priority",
     "in_": "--in",
     "max_attempts": "--max-attempts",
+    "tags": "--tag",
     "task": "TASK",
 }
 
 
 def enqueue(
     task: Annotated[str, typer.Argument(help="The registered task name.")],
-    app_spec: AppSpec,
+    app_spec: AppSpec = None,
     args: Annotated[str, typer.Option("--args", help="Positional arguments, a JSON array.")] = "[]",
     kwargs: Annotated[
         str, typer.Option("--kwargs", help="Keyword arguments, a JSON object.")
@@ -40,18 +38,25 @@ def enqueue(
         float | None, typer.Option("--in", help="Run no earlier than this many seconds from now.")
     ] = None,
     max_attempts: Annotated[int | None, typer.Option(help="Override the task's.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="A tag (repeatable).")] = None,
+    actor: Actor = None,
     database: AppDatabase = None,
+    output: OutputOption = Output.TABLE,
     as_json: JsonFlag = False,
 ) -> None:
     """Enqueue TASK and print the new job's id (a unique task may return an existing job)."""
+    from taskward.core import InvalidJobError
+    from taskward.ops.admin import Admin
+    from taskward.ops.cli._common import actor as actor_name
+    from taskward.ops.cli._common import open_user_app
+    from taskward.ops.cli.output import emit
+    from taskward.ops.serialize import job_to_json
+
     call_args = _parse("--args", args, list, "a JSON array")
     call_kwargs = _parse("--kwargs", kwargs, dict, "a JSON object")
-    app = load_app(app_spec, database)
-    with contextlib.closing(app):
-        prepare_sqlite(app.engine.url, create=False)
-        app.check_schema()
+    with contextlib.closing(open_user_app(app_spec, database)[0]) as app:
         try:
-            job = app.enqueue(
+            job = Admin.of(app, actor_name(actor)).enqueue(
                 task,
                 call_args,
                 call_kwargs,
@@ -59,14 +64,12 @@ def enqueue(
                 priority=priority,
                 in_=in_,
                 max_attempts=max_attempts,
+                tags=tuple(tag or ()),
             )
         except InvalidJobError as exc:
             raise BadInputError(FLAGS.get(exc.field, exc.field), exc.problem) from None
         app.bus.flush()
-    if as_json:
-        print_json(job_to_json(job))
-    else:
-        typer.echo(str(job.id))
+    emit(choose(output, as_json), lambda: job_to_json(job), lambda: [str(job.id)])
 
 
 def _parse(flag: str, text: str, kind: type, expected: str) -> Any:

@@ -6,93 +6,72 @@ the same ``--app`` and database URL.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
-import sys
 from typing import Annotated
 
 import typer
 
-from taskward.core import Taskward
-from taskward.core.instrumentation import instrument
-from taskward.ops.cli._common import AppDatabase, AppSpec, configure_logging, serve
-from taskward.ops.errors import BadInputError
-from taskward.ops.eventlog import JsonLines
-from taskward.ops.loader import load_app
-from taskward.ops.urls import prepare_sqlite
+from taskward.ops.cli._options import AppDatabase, AppSpec
 
-log = logging.getLogger("taskward.ops.worker")
+QueueSpecs = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--queue",
+        "-q",
+        help="NAME or NAME=CONCURRENCY; repeat for several (default: every task's queue).",
+    ),
+]
+Concurrency = Annotated[
+    int | None,
+    typer.Option(min=1, help="Concurrency of queues given without =N (default: [worker], 10)."),
+]
+MetricsAddr = Annotated[
+    str | None, typer.Option(help="Address of /metrics (0.0.0.0: every interface; 127.0.0.1).")
+]
+LogEvents = Annotated[
+    bool, typer.Option(help="Print every lifecycle event as a JSON line on stdout.")
+]
 
 
 def worker(
-    app_spec: AppSpec,
-    queue: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--queue",
-            "-q",
-            help="NAME or NAME=CONCURRENCY; repeat for several (default: every task's queue).",
-        ),
-    ] = None,
-    concurrency: Annotated[
-        int, typer.Option(min=1, help="Concurrency of queues given without =N.")
-    ] = 10,
+    app_spec: AppSpec = None,
+    queue: QueueSpecs = None,
+    concurrency: Concurrency = None,
     database: AppDatabase = None,
-    heartbeat_interval: Annotated[float, typer.Option(min=0.01, help="Seconds.")] = 5.0,
+    heartbeat_interval: Annotated[
+        float | None, typer.Option(min=0.01, help="Seconds (default: [worker] heartbeat, 5).")
+    ] = None,
     shutdown_grace: Annotated[
-        float, typer.Option(min=0, help="Seconds running jobs get to finish on SIGTERM.")
-    ] = 30.0,
+        float | None,
+        typer.Option(min=0, help="Seconds running jobs get to finish on SIGTERM (default 30)."),
+    ] = None,
     poll_interval: Annotated[
-        float, typer.Option(min=0.01, help="Seconds between polls (wake-ups are instant).")
-    ] = 1.0,
-    log_events: Annotated[
-        bool, typer.Option(help="Print every lifecycle event as a JSON line on stdout.")
-    ] = False,
+        float | None, typer.Option(min=0.01, help="Seconds between polls (default 1).")
+    ] = None,
+    log_events: LogEvents = False,
     metrics_port: Annotated[
         int | None, typer.Option(min=0, max=65535, help="Serve Prometheus /metrics on this port.")
     ] = None,
-    metrics_addr: Annotated[
-        str, typer.Option(help="Address of /metrics (0.0.0.0: every interface).")
-    ] = "127.0.0.1",
+    metrics_addr: MetricsAddr = None,
 ) -> None:
-    """Run a worker: claim and run jobs until SIGTERM or SIGINT, then shut down gracefully."""
-    app = load_app(app_spec, database)
-    queues = parse_queues(queue or [], concurrency, app)
+    """Run a worker: claim and run jobs until SIGTERM or SIGINT, then shut down gracefully.
+
+    Flags left out come from [worker] and [queues] of taskward.toml."""
+    from taskward.ops.cli._common import open_user_app
+    from taskward.ops.cli._run import Metrics, Printing, queue_plan, run_worker
+
+    app, config = open_user_app(app_spec, database)
+    section = config.worker
     with contextlib.closing(app):
-        prepare_sqlite(app.engine.url, create=False)
-        app.check_schema()
-        configure_logging()
-        if log_events:
-            JsonLines(sys.stdout).attach(app)
-        with contextlib.closing(instrument(app)) as signals:  # before the worker: its middleware
-            if metrics_port is not None:
-                served = signals.serve_metrics(metrics_port, metrics_addr)
-                log.info("metrics on http://%s:%d/metrics", served.addr, served.port)
-            running = app.worker(
-                queues,
-                heartbeat_interval=heartbeat_interval,
-                shutdown_grace=shutdown_grace,
-                poll_interval=poll_interval,
-            )
-            asyncio.run(serve(running))
-            app.bus.flush()
-
-
-def parse_queues(specs: list[str], concurrency: int, app: Taskward) -> dict[str, int]:
-    """``["default", "mail=2"]`` → ``{"default": concurrency, "mail": 2}``."""
-    if not specs:
-        names = sorted({t.policy.queue for t in app.tasks.values()} or {"default"})
-        return dict.fromkeys(names, concurrency)
-    queues: dict[str, int] = {}
-    for spec in specs:
-        name, sep, limit = spec.partition("=")
-        if not name:
-            raise BadInputError("--queue", f"{spec!r}: expected NAME or NAME=CONCURRENCY")
-        if not sep:
-            queues[name] = concurrency
-            continue
-        if not limit.isdigit() or int(limit) < 1:
-            raise BadInputError("--queue", f"{spec!r}: concurrency must be a positive integer")
-        queues[name] = int(limit)
-    return queues
+        run_worker(
+            app,
+            queue_plan(queue or section.queues, concurrency, config, app),
+            printing=Printing(log_events=log_events),
+            metrics=Metrics(
+                port=metrics_port if metrics_port is not None else section.metrics_port,
+                addr=metrics_addr or section.metrics_addr,
+            ),
+            heartbeat_interval=heartbeat_interval or section.heartbeat,
+            shutdown_grace=section.shutdown_grace if shutdown_grace is None else shutdown_grace,
+            poll_interval=poll_interval or section.poll_interval,
+        )

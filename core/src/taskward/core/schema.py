@@ -232,15 +232,6 @@ sa.Index(
     postgresql_where=jobs.c.finished_at.isnot(None),
     sqlite_where=jobs.c.finished_at.isnot(None),
 )
-#: ``jobs list --state X``, newest first; only states off the hot path (revision 0007).
-_RESTING = ["scheduled", "retryable", "discarded", "cancelled"]
-sa.Index(
-    "taskward_jobs_list_state_idx",
-    jobs.c.state,
-    jobs.c.id,
-    postgresql_where=jobs.c.state.in_(_RESTING),
-    sqlite_where=jobs.c.state.in_(_RESTING),
-)
 sa.Index("taskward_job_events_job_idx", job_events.c.job_id)
 sa.Index(
     "taskward_job_events_position_idx",

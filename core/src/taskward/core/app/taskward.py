@@ -55,7 +55,6 @@ class Taskward:
         plugins: Sequence[Plugin] = (),
         retention: RetentionPolicy | None = None,
     ) -> None:
-        # None: $TASKWARD_DATABASE_URL, else ./.taskward/taskward.db (the CLI's default too)
         self.engine = _engine(default_url() if database is None else database)
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()

@@ -21,7 +21,7 @@ class DatabaseSection(Section):
     """Extra connections opened under load beyond ``pool_size`` (PostgreSQL)."""
     pool_timeout: Duration = 30.0
     """How long a caller waits for a free pooled connection before failing."""
-    connect_timeout: Duration = 10.0
-    """How long opening a connection may take (PostgreSQL)."""
+    connect_timeout: Duration = 5.0
+    """How long opening a connection may take (PostgreSQL; the same 5 s as without a file)."""
     statement_timeout: Duration | None = None
     """Longest a single statement may run before the server cancels it (PostgreSQL)."""

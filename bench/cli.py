@@ -111,7 +111,7 @@ def _insert_sql(dialect: str, state: str, start: int, count: int) -> str:
         return (
             f"INSERT INTO taskward_jobs ({columns}) SELECT "
             f"(lpad(to_hex({ms}), 12, '0') || substr(md5(n::text), 1, 20))::uuid, "
-            f"'q' || (n % {QUEUES}), 't' || (n % {TASKS}), '{state}', "
+            f"'q' || mod(n, {QUEUES}), 't' || mod(n, {TASKS}), '{state}', "
             f"'[1, \"x\"]', '{{}}', 0, 1, 3, {at}, {at}, "
             f"{at if finished else 'NULL'}, '{error}', '[\"bench\"]', '{{}}', NULL, false "
             f"FROM generate_series({start}, {start + count - 1}) AS n"

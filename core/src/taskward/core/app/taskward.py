@@ -271,8 +271,6 @@ class Taskward:
         now = self.clock.now()
         with self.connect() as conn:
             self.store.set_paused(conn, queue, paused, now)
-            if not paused:
-                self.store.notify(conn, [queue])
         event = QueuePaused(at=now, queue=queue) if paused else QueueResumed(at=now, queue=queue)
         self.bus.emit([event])
         if not paused:

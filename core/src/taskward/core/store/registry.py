@@ -56,8 +56,11 @@ class Registry(Dialect):
             conn.execute(W.delete().where(W.c.id.in_(worker_ids)))
 
     def set_paused(self, conn: sa.Connection, queue: str, paused: bool, now: datetime) -> None:
+        """Pause or resume ``queue``; a resume wakes its workers when ``conn`` commits."""
         stmt = self._upsert(Q, {"name": queue, "paused": paused, "updated_at": now}, ["name"])
         conn.execute(stmt)
+        if not paused:
+            self.notify(conn, [queue])
 
     def paused_queues(self, conn: sa.Connection) -> set[str]:
         return set(conn.scalars(sa.select(Q.c.name).where(Q.c.paused)))

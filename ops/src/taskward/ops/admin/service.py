@@ -191,8 +191,6 @@ class Admin:
         )
         with self._connect() as conn:
             self._store.set_paused(conn, queue, paused, now)
-            if not paused:
-                self._store.notify(conn, [queue])
             bulk.record(conn, admin, queue)
         changed = QueuePaused(at=now, queue=queue) if paused else QueueResumed(at=now, queue=queue)
         self._emit([changed, admin])
